@@ -1,0 +1,8 @@
+//! `runtimes/common`: the types and the `ContainerManager` trait shared by runtimes.
+
+pub mod container_manager;
+pub mod error;
+pub mod types;
+
+pub use container_manager::ContainerManager;
+pub use error::Error;

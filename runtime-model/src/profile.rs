@@ -1,0 +1,146 @@
+//! Profiles: named sets of behaviour switches.
+//!
+//! The model follows runtime-rs 3.24.0 by default. Every way another version (or the Go
+//! shim, which runtime-rs is compared with) behaves differently is ONE switch here, and the
+//! model branches on the switch at the one place upstream differs. Each switch names the
+//! upstream commit, PR or file it stands for.
+
+use std::fmt;
+
+/// What `state_process` answers when the id is not in the container map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingContainerState {
+    /// `Error::ContainerNotFound(id)` (runtime-rs 3.24.0,
+    /// `virt_container/src/container_manager/manager.rs`, `state_process`).
+    Error,
+    /// Warn `Container not found in state query, returning stopped state` and answer a
+    /// synthetic Stopped state with pid 0 and exit status 0 (kata-containers PR #12337,
+    /// proposed for issue #12336; closed, never merged).
+    SyntheticStopped,
+}
+
+/// How the ttrpc service layer turns a handler error into a ttrpc status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorMapping {
+    /// Every error becomes `ttrpc::Error::Others(format!("failed to handle message {:?}", err))`,
+    /// sent as status UNKNOWN (runtime-rs `service/src/task_service.rs`).
+    OthersUnknown,
+    /// A missing container is gRPC NotFound `container does not exist <id>`; other errors
+    /// keep their text with code UNKNOWN (Go shim, `containerd-shim-v2/service.go`, errdefs).
+    GoErrdefs,
+}
+
+/// Where `delete_process` removes the container from the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteOrder {
+    /// Remove first, under the map's write lock, then poststop hooks and the state read
+    /// (runtime-rs 3.24.0 `VirtContainerManager::delete_process`).
+    RemoveFirst,
+    /// Stop the container if not stopped, remove it in the VM, poststop hooks (warn only),
+    /// and remove the map entry as the LAST step (Go shim `deleteContainer` in
+    /// `containerd-shim-v2/delete.go`).
+    RemoveLast,
+}
+
+/// How many `VirtSandbox::wait_process` waiters the runtime handler spawns per container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiters {
+    /// One at CreateContainer and ANOTHER at StartProcess, each publishing a TaskExit
+    /// (runtime-rs 3.24.0 `runtimes/src/manager.rs`).
+    CreateAndStart,
+    /// One exit watcher per process, one TaskExit (Go shim `wait.go`).
+    One,
+}
+
+/// A named set of behaviour switches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub name: &'static str,
+    pub missing_container_state: MissingContainerState,
+    pub error_mapping: ErrorMapping,
+    /// One service mutex held for the whole of every Task handler (Go shim `s.mu`,
+    /// `containerd-shim-v2/service.go`); runtime-rs has none.
+    pub service_mutex: bool,
+    pub delete_order: DeleteOrder,
+    /// The exit watcher publishes exit code, exit time and Stopped together under one lock
+    /// (Go shim `wait.go` under `s.mu`). runtime-rs writes them through separate locks and
+    /// `Process::state` reads them through separate locks, so a State can see them torn.
+    pub exit_state_atomic: bool,
+    pub waiters: Waiters,
+}
+
+impl Profile {
+    /// runtime-rs as released in Kata Containers 3.24.0 (tag 3.24.0, commit c7d0c270ee).
+    pub const RS_3_24: Profile = Profile {
+        name: "rs-3.24",
+        missing_container_state: MissingContainerState::Error,
+        error_mapping: ErrorMapping::OthersUnknown,
+        service_mutex: false,
+        delete_order: DeleteOrder::RemoveFirst,
+        exit_state_atomic: false,
+        waiters: Waiters::CreateAndStart,
+    };
+
+    /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
+    pub const RS_3_24_PR12337: Profile = Profile {
+        name: "rs-3.24+pr12337",
+        missing_container_state: MissingContainerState::SyntheticStopped,
+        ..Profile::RS_3_24
+    };
+
+    /// The Go shim (`src/runtime/pkg/containerd-shim-v2`, 3.24.0).
+    pub const GO_3_24: Profile = Profile {
+        name: "go-3.24",
+        missing_container_state: MissingContainerState::Error,
+        error_mapping: ErrorMapping::GoErrdefs,
+        service_mutex: true,
+        delete_order: DeleteOrder::RemoveLast,
+        exit_state_atomic: true,
+        waiters: Waiters::One,
+    };
+
+    /// Every built-in profile, in the order reports list them.
+    pub const ALL: [Profile; 3] = [Profile::RS_3_24, Profile::RS_3_24_PR12337, Profile::GO_3_24];
+
+    /// Looks a profile up by name.
+    pub fn by_name(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name == name)
+    }
+
+    /// The valid names, for error messages: `rs-3.24, rs-3.24+pr12337, go-3.24`.
+    pub fn names() -> String {
+        Profile::ALL
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_resolve() {
+        for p in Profile::ALL {
+            assert_eq!(Profile::by_name(p.name), Some(p));
+        }
+        assert_eq!(Profile::by_name("rs-9.99"), None);
+        assert_eq!(Profile::names(), "rs-3.24, rs-3.24+pr12337, go-3.24");
+    }
+
+    #[test]
+    fn pr12337_differs_from_release_in_one_switch() {
+        let mut p = Profile::RS_3_24_PR12337;
+        p.name = Profile::RS_3_24.name;
+        p.missing_container_state = MissingContainerState::Error;
+        assert_eq!(p, Profile::RS_3_24);
+    }
+}

@@ -1,0 +1,215 @@
+//! `runtimes/src/manager.rs`: `RuntimeHandlerManager`.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use tokio::sync::{mpsc, Mutex, RwLock};
+use tracing::error;
+
+use crate::agent::Agent;
+use crate::common::types::{Pid, TaskExit, TaskRequest, TaskResponse};
+use crate::common::ContainerManager;
+use crate::hooks::HookRunner;
+use crate::hypervisor::Hypervisor;
+use crate::profile::{Profile, Waiters};
+use crate::virt_container::{VirtContainerManager, VirtSandbox};
+
+/// The ports a runtime instance is built on: how this shim reaches its VM and the host.
+#[derive(Clone)]
+pub struct RuntimePorts {
+    pub agent: Arc<dyn Agent>,
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub hooks: Arc<dyn HookRunner>,
+    /// The shim process's pid.
+    pub shim_pid: Pid,
+}
+
+/// `RuntimeInstance{sandbox, container_manager}`.
+pub struct RuntimeInstance {
+    pub sandbox: Arc<VirtSandbox>,
+    pub container_manager: Arc<VirtContainerManager>,
+}
+
+struct RuntimeHandlerManagerInner {
+    id: String,
+    msg_sender: mpsc::Sender<TaskExit>,
+    runtime_instance: Option<Arc<RuntimeInstance>>,
+}
+
+/// Dispatches the shim's task requests to the runtime instance of its sandbox.
+pub struct RuntimeHandlerManager {
+    inner: RwLock<RuntimeHandlerManagerInner>,
+    ports: RuntimePorts,
+    profile: Profile,
+    /// Go profile only: the service mutex (`s.mu`), held for every request but Wait.
+    service_mutex: Option<Arc<Mutex<()>>>,
+}
+
+impl RuntimeHandlerManager {
+    pub fn new(
+        id: &str,
+        msg_sender: mpsc::Sender<TaskExit>,
+        ports: RuntimePorts,
+        profile: Profile,
+    ) -> RuntimeHandlerManager {
+        RuntimeHandlerManager {
+            inner: RwLock::new(RuntimeHandlerManagerInner {
+                id: id.to_string(),
+                msg_sender,
+                runtime_instance: None,
+            }),
+            ports,
+            profile,
+            service_mutex: profile.service_mutex.then(|| Arc::new(Mutex::new(()))),
+        }
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The runtime instance once the sandbox started, for inspection.
+    pub async fn runtime_instance(&self) -> Option<Arc<RuntimeInstance>> {
+        self.inner.read().await.runtime_instance.clone()
+    }
+
+    /// Creates the runtime instance and starts the sandbox, holding the manager's write
+    /// lock throughout (`try_init_runtime_instance`).
+    async fn try_init_runtime_instance(&self) -> Result<()> {
+        let mut inner = self.inner.write().await;
+        if inner.runtime_instance.is_some() {
+            return Ok(());
+        }
+        let p = &self.ports;
+        let sandbox = Arc::new(VirtSandbox::new(
+            &inner.id,
+            p.agent.clone(),
+            p.hypervisor.clone(),
+            p.hooks.clone(),
+            inner.msg_sender.clone(),
+        ));
+        let container_manager = Arc::new(VirtContainerManager::new(
+            &inner.id,
+            p.shim_pid,
+            p.agent.clone(),
+            p.hypervisor.clone(),
+            p.hooks.clone(),
+            self.profile,
+            self.service_mutex.clone(),
+        ));
+        sandbox.start().await.context("start sandbox")?;
+        inner.runtime_instance = Some(Arc::new(RuntimeInstance {
+            sandbox,
+            container_manager,
+        }));
+        Ok(())
+    }
+
+    async fn get_runtime_instance(&self) -> Result<Arc<RuntimeInstance>> {
+        self.inner
+            .read()
+            .await
+            .runtime_instance
+            .clone()
+            .ok_or_else(|| anyhow!("runtime not ready"))
+    }
+
+    fn spawn_waiter(instance: &RuntimeInstance, container_id: String, pid: Pid) {
+        let sandbox = instance.sandbox.clone();
+        let cm: Arc<dyn ContainerManager> = instance.container_manager.clone();
+        tokio::spawn(sandbox.wait_process(cm, container_id, pid));
+    }
+
+    async fn service_guard(&self, req: &TaskRequest) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match (&self.service_mutex, req) {
+            (Some(_), TaskRequest::WaitProcess(_)) | (None, _) => None,
+            (Some(m), _) => Some(m.clone().lock_owned().await),
+        }
+    }
+
+    /// `handler_task_message`: CreateContainer initialises the runtime and spawns a
+    /// waiter; every other request goes through `handler_task_request` with the context
+    /// `handler TaskRequest`.
+    pub async fn handler_task_message(&self, req: TaskRequest) -> Result<TaskResponse> {
+        let _service = self.service_guard(&req).await;
+        if let TaskRequest::CreateContainer(config) = req {
+            self.try_init_runtime_instance()
+                .await
+                .context("try init runtime instance")?;
+            let instance = self
+                .get_runtime_instance()
+                .await
+                .context("get runtime instance")?;
+            let container_id = config.container_id.clone();
+            let shim_pid = instance
+                .container_manager
+                .create_container(config)
+                .await
+                .context("create container")?;
+            Self::spawn_waiter(&instance, container_id, shim_pid);
+            Ok(TaskResponse::CreateContainer(shim_pid))
+        } else {
+            self.handler_task_request(req)
+                .await
+                .context("handler TaskRequest")
+        }
+    }
+
+    async fn handler_task_request(&self, req: TaskRequest) -> Result<TaskResponse> {
+        let instance = self
+            .get_runtime_instance()
+            .await
+            .context("get runtime instance")?;
+        let sandbox = instance.sandbox.clone();
+        let cm = instance.container_manager.clone();
+        let resp = match req {
+            TaskRequest::CreateContainer(_) => unreachable!("handled by handler_task_message"),
+            TaskRequest::DeleteProcess(process) => {
+                TaskResponse::DeleteProcess(cm.delete_process(&process).await.context("do delete")?)
+            }
+            TaskRequest::StateProcess(process) => TaskResponse::StateProcess(
+                cm.state_process(&process).await.context("state process")?,
+            ),
+            TaskRequest::KillProcess(req) => {
+                cm.kill_process(&req).await.context("kill process")?;
+                TaskResponse::KillProcess
+            }
+            TaskRequest::WaitProcess(process) => {
+                let exit_status = cm.wait_process(&process).await.context("wait process")?;
+                if cm.is_sandbox_container(&process).await {
+                    if let Err(e) = sandbox.stop().await {
+                        error!(sid = %sandbox.sid, "failed to stop sandbox {:?}", e);
+                    }
+                }
+                TaskResponse::WaitProcess(exit_status)
+            }
+            TaskRequest::StartProcess(process) => {
+                let pid = cm.start_process(&process).await.context("start process")?;
+                if self.profile.waiters == Waiters::CreateAndStart {
+                    Self::spawn_waiter(&instance, process.container_id.clone(), pid);
+                }
+                TaskResponse::StartProcess(pid)
+            }
+            TaskRequest::ShutdownContainer(req) => {
+                let shutdown = cm.need_shutdown_sandbox(&req).await;
+                if shutdown {
+                    sandbox.shutdown().await.context("do shutdown")?;
+                }
+                TaskResponse::ShutdownContainer(shutdown)
+            }
+            TaskRequest::PauseContainer(process) => {
+                cm.pause_container(&process)
+                    .await
+                    .context("pause container")?;
+                TaskResponse::PauseContainer
+            }
+            TaskRequest::ResumeContainer(process) => {
+                cm.resume_container(&process)
+                    .await
+                    .context("resume container")?;
+                TaskResponse::ResumeContainer
+            }
+        };
+        Ok(resp)
+    }
+}

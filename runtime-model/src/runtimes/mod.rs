@@ -1,0 +1,5 @@
+//! `runtimes/src`: the runtime handler that dispatches task requests.
+
+pub mod manager;
+
+pub use manager::{RuntimeHandlerManager, RuntimeInstance, RuntimePorts};

@@ -1,0 +1,5 @@
+//! `service/src`: the shim's ttrpc services.
+
+pub mod task_service;
+
+pub use task_service::{ServiceReply, TaskService, TASK_SERVICE};

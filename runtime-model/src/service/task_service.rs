@@ -1,0 +1,321 @@
+//! `service/src/task_service.rs`: the containerd shim v2 Task service over ttrpc.
+//!
+//! A request arrives as a ttrpc `Request` whose payload is the shim v2 protobuf message
+//! (containerd-shim-protos); it is translated to a [`TaskRequest`], handled, and the
+//! [`TaskResponse`] is translated back. Every handler error becomes
+//! `ttrpc::Error::Others(format!("failed to handle message {:?}", err))`, which the ttrpc
+//! server sends as status UNKNOWN with the error's `{:?}` as message (profile `rs-*`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use containerd_shim_protos::api;
+use containerd_shim_protos::protobuf::{Message, MessageFull};
+use containerd_shim_protos::ttrpc::{self, Code, Status};
+
+use crate::common::types::{
+    ContainerConfig, ContainerProcess, KillRequest, ProcessStateInfo, ProcessStatus,
+    ShutdownRequest, TaskRequest, TaskResponse,
+};
+use crate::common::Error;
+use crate::profile::ErrorMapping;
+use crate::runtimes::RuntimeHandlerManager;
+
+/// The ttrpc service name of the shim v2 Task API.
+pub const TASK_SERVICE: &str = "containerd.task.v3.Task";
+
+/// The Task methods the service serves.
+pub const TASK_METHODS: [&str; 9] = [
+    "Create", "Start", "State", "Kill", "Wait", "Delete", "Shutdown", "Pause", "Resume",
+];
+
+/// The answer to one request, and whether the shim process ends after sending it.
+pub struct ServiceReply {
+    pub response: ttrpc::Response,
+    pub shutdown: bool,
+}
+
+pub struct TaskService {
+    handler: Arc<RuntimeHandlerManager>,
+}
+
+impl TaskService {
+    pub fn new(handler: Arc<RuntimeHandlerManager>) -> TaskService {
+        TaskService { handler }
+    }
+
+    /// Serves one ttrpc request. The handler runs inside a timeout of the request's
+    /// `timeout_nano` when the client set one.
+    pub async fn handle(&self, req: &ttrpc::Request) -> ServiceReply {
+        let task_req = match translate_request(req) {
+            Ok(r) => r,
+            Err(status) => return reply_status(status),
+        };
+        let result = if req.timeout_nano > 0 {
+            let deadline = Duration::from_nanos(req.timeout_nano as u64);
+            match tokio::time::timeout(deadline, self.handler.handler_task_message(task_req)).await
+            {
+                Ok(r) => r,
+                Err(_) => Err(anyhow::anyhow!("handler timed out after {:?}", deadline)),
+            }
+        } else {
+            self.handler.handler_task_message(task_req).await
+        };
+        match result {
+            Ok(resp) => {
+                let shutdown = matches!(resp, TaskResponse::ShutdownContainer(true));
+                ServiceReply {
+                    response: ok_response(translate_response(resp)),
+                    shutdown,
+                }
+            }
+            Err(err) => reply_status(error_status(self.handler.profile().error_mapping, &err)),
+        }
+    }
+}
+
+fn reply_status(status: Status) -> ServiceReply {
+    let mut response = ttrpc::Response::new();
+    response.set_status(status);
+    ServiceReply {
+        response,
+        shutdown: false,
+    }
+}
+
+fn ok_response(payload: Vec<u8>) -> ttrpc::Response {
+    let mut response = ttrpc::Response::new();
+    response.set_status(ttrpc::get_status(Code::OK, ""));
+    response.payload = payload;
+    response
+}
+
+/// anyhow's `{:?}` layout (message, then `Caused by:` with the chain) without the
+/// backtrace section, which would make the text depend on RUST_BACKTRACE.
+pub fn error_chain_debug(err: &anyhow::Error) -> String {
+    let mut out = err.to_string();
+    let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+    match causes.len() {
+        0 => {}
+        1 => out.push_str(&format!("\n\nCaused by:\n    {}", causes[0])),
+        _ => {
+            out.push_str("\n\nCaused by:");
+            for (i, c) in causes.iter().enumerate() {
+                out.push_str(&format!("\n    {i}: {c}"));
+            }
+        }
+    }
+    out
+}
+
+/// The ttrpc status a handler error is sent as.
+pub fn error_status(mapping: ErrorMapping, err: &anyhow::Error) -> Status {
+    match mapping {
+        ErrorMapping::OthersUnknown => {
+            let e = ttrpc::Error::Others(format!(
+                "failed to handle message {}",
+                error_chain_debug(err)
+            ));
+            ttrpc::get_status(Code::UNKNOWN, format!("{e:?}"))
+        }
+        ErrorMapping::GoErrdefs => match err.root_cause().downcast_ref::<Error>() {
+            Some(Error::ContainerNotFound(id)) => {
+                ttrpc::get_status(Code::NOT_FOUND, format!("container does not exist {id}"))
+            }
+            _ => ttrpc::get_status(Code::UNKNOWN, format!("{err:#}")),
+        },
+    }
+}
+
+fn decode<M: MessageFull>(req: &ttrpc::Request) -> Result<M, Status> {
+    M::parse_from_bytes(&req.payload).map_err(|e| {
+        ttrpc::get_status(
+            Code::INVALID_ARGUMENT,
+            format!("failed to decode {}: {e}", M::descriptor().name()),
+        )
+    })
+}
+
+fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
+    if req.service != TASK_SERVICE {
+        return Err(ttrpc::get_status(
+            Code::NOT_FOUND,
+            format!("/{}/{} is not supported", req.service, req.method),
+        ));
+    }
+    Ok(match req.method.as_str() {
+        "Create" => {
+            let r: api::CreateTaskRequest = decode(req)?;
+            let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+            TaskRequest::CreateContainer(ContainerConfig {
+                container_id: r.id.clone(),
+                bundle: r.bundle.clone(),
+                terminal: r.terminal,
+                stdin: opt(&r.stdin),
+                stdout: opt(&r.stdout),
+                stderr: opt(&r.stderr),
+            })
+        }
+        "Start" => {
+            let r: api::StartRequest = decode(req)?;
+            TaskRequest::StartProcess(ContainerProcess::new(&r.id, &r.exec_id))
+        }
+        "State" => {
+            let r: api::StateRequest = decode(req)?;
+            TaskRequest::StateProcess(ContainerProcess::new(&r.id, &r.exec_id))
+        }
+        "Kill" => {
+            let r: api::KillRequest = decode(req)?;
+            TaskRequest::KillProcess(KillRequest {
+                process: ContainerProcess::new(&r.id, &r.exec_id),
+                signal: r.signal,
+                all: r.all,
+            })
+        }
+        "Wait" => {
+            let r: api::WaitRequest = decode(req)?;
+            TaskRequest::WaitProcess(ContainerProcess::new(&r.id, &r.exec_id))
+        }
+        "Delete" => {
+            let r: api::DeleteRequest = decode(req)?;
+            TaskRequest::DeleteProcess(ContainerProcess::new(&r.id, &r.exec_id))
+        }
+        "Shutdown" => {
+            let r: api::ShutdownRequest = decode(req)?;
+            TaskRequest::ShutdownContainer(ShutdownRequest {
+                container_id: r.id.clone(),
+                is_now: r.now,
+            })
+        }
+        "Pause" => {
+            let r: api::PauseRequest = decode(req)?;
+            TaskRequest::PauseContainer(ContainerProcess::new(&r.id, ""))
+        }
+        "Resume" => {
+            let r: api::ResumeRequest = decode(req)?;
+            TaskRequest::ResumeContainer(ContainerProcess::new(&r.id, ""))
+        }
+        other => {
+            return Err(ttrpc::get_status(
+                Code::NOT_FOUND,
+                format!("/{TASK_SERVICE}/{other} is not supported"),
+            ))
+        }
+    })
+}
+
+/// containerd's task `Status` for a runtime `ProcessStatus`.
+pub fn shim_status(status: ProcessStatus) -> api::Status {
+    match status {
+        ProcessStatus::Unknown => api::Status::UNKNOWN,
+        ProcessStatus::Created => api::Status::CREATED,
+        ProcessStatus::Running => api::Status::RUNNING,
+        ProcessStatus::Stopped => api::Status::STOPPED,
+        ProcessStatus::Paused => api::Status::PAUSED,
+        ProcessStatus::Pausing => api::Status::PAUSING,
+    }
+}
+
+fn state_response(s: ProcessStateInfo) -> api::StateResponse {
+    let mut r = api::StateResponse::new();
+    r.id = s.container_id;
+    r.exec_id = s.exec_id;
+    r.bundle = s.bundle;
+    r.pid = s.pid;
+    r.status = shim_status(s.status).into();
+    r.stdin = s.stdin.unwrap_or_default();
+    r.stdout = s.stdout.unwrap_or_default();
+    r.stderr = s.stderr.unwrap_or_default();
+    r.terminal = s.terminal;
+    r.exit_status = s.exit_status as u32;
+    r.exited_at = s.exited_at.map(Into::into).into();
+    r
+}
+
+fn encode<M: Message>(m: &M) -> Vec<u8> {
+    m.write_to_bytes().expect("shim v2 messages always encode")
+}
+
+fn translate_response(resp: TaskResponse) -> Vec<u8> {
+    match resp {
+        TaskResponse::CreateContainer(pid) => {
+            let mut r = api::CreateTaskResponse::new();
+            r.pid = pid;
+            encode(&r)
+        }
+        TaskResponse::StartProcess(pid) => {
+            let mut r = api::StartResponse::new();
+            r.pid = pid;
+            encode(&r)
+        }
+        TaskResponse::StateProcess(s) => encode(&state_response(s)),
+        TaskResponse::DeleteProcess(s) => {
+            let mut r = api::DeleteResponse::new();
+            r.pid = s.pid;
+            r.exit_status = s.exit_status as u32;
+            r.exited_at = s.exited_at.map(Into::into).into();
+            encode(&r)
+        }
+        TaskResponse::WaitProcess(e) => {
+            let mut r = api::WaitResponse::new();
+            r.exit_status = e.exit_code as u32;
+            r.exited_at = e.exit_time.map(Into::into).into();
+            encode(&r)
+        }
+        TaskResponse::KillProcess
+        | TaskResponse::ShutdownContainer(_)
+        | TaskResponse::PauseContainer
+        | TaskResponse::ResumeContainer => encode(&api::Empty::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    fn state_of_missing() -> anyhow::Error {
+        let r: anyhow::Result<()> = Err(Error::ContainerNotFound("c1".into()).into());
+        r.context("state process")
+            .context("handler TaskRequest")
+            .unwrap_err()
+    }
+
+    #[test]
+    fn rs_error_text_is_the_one_containerd_logged_in_issue_12336() {
+        let status = error_status(ErrorMapping::OthersUnknown, &state_of_missing());
+        assert_eq!(status.code(), Code::UNKNOWN);
+        assert_eq!(
+            status.message,
+            "Others(\"failed to handle message handler TaskRequest\\n\\nCaused by:\\n    \
+             0: state process\\n    1: failed to find container c1\")"
+        );
+    }
+
+    #[test]
+    fn go_maps_a_missing_container_to_not_found() {
+        let status = error_status(ErrorMapping::GoErrdefs, &state_of_missing());
+        assert_eq!(status.code(), Code::NOT_FOUND);
+        assert_eq!(status.message, "container does not exist c1");
+    }
+
+    #[test]
+    fn chain_with_one_cause_is_not_numbered() {
+        let r: anyhow::Result<()> = Err(anyhow::anyhow!("root"));
+        let e = r.context("outer").unwrap_err();
+        assert_eq!(error_chain_debug(&e), "outer\n\nCaused by:\n    root");
+    }
+
+    #[test]
+    fn unknown_method_is_not_supported() {
+        let mut req = ttrpc::Request::new();
+        req.service = TASK_SERVICE.into();
+        req.method = "Checkpoint".into();
+        let status = translate_request(&req).unwrap_err();
+        assert_eq!(status.code(), Code::NOT_FOUND);
+        assert_eq!(
+            status.message,
+            "/containerd.task.v3.Task/Checkpoint is not supported"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! `virt_container/src/container_manager/container_inner.rs`: the state behind a
+//! container's `inner` lock.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use tracing::{info, warn};
+
+use super::Process;
+use crate::agent::{
+    Agent, ContainerID, ContainerProcessID, RemoveContainerRequest, SignalProcessRequest,
+};
+use crate::common::types::{ContainerProcess, ProcessStatus, ProcessType};
+use crate::common::Error;
+
+/// SIGKILL, as the agent expects it.
+pub const SIGKILL: u32 = 9;
+
+/// Mounted resources of a container, tracked so that a release can be checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Resources {
+    pub rootfs_mounted: bool,
+    pub volumes_mounted: bool,
+}
+
+pub struct ContainerInner {
+    pub agent: Arc<dyn Agent>,
+    pub init_process: Process,
+    pub exec_processes: Vec<Process>,
+    pub resources: Resources,
+}
+
+impl ContainerInner {
+    pub fn new(agent: Arc<dyn Agent>, init_process: Process) -> ContainerInner {
+        ContainerInner {
+            agent,
+            init_process,
+            exec_processes: Vec::new(),
+            resources: Resources {
+                rootfs_mounted: true,
+                volumes_mounted: true,
+            },
+        }
+    }
+
+    fn container_id(&self) -> &str {
+        &self.init_process.process.container_id
+    }
+
+    /// `check_state`: the init process must be in one of `states`.
+    pub async fn check_state(&self, states: &[ProcessStatus]) -> Result<()> {
+        let state = self.init_process.get_status().await;
+        if states.contains(&state) {
+            return Ok(());
+        }
+        Err(anyhow!(
+            "failed to check state {:?} for {:?}",
+            state,
+            states
+        ))
+    }
+
+    /// `start_container`: init must be Created or Stopped; agent start; status Running.
+    pub async fn start_container(&mut self, cid: &str) -> Result<()> {
+        self.check_state(&[ProcessStatus::Created, ProcessStatus::Stopped])
+            .await
+            .context("check state")?;
+        self.agent
+            .start_container(ContainerID {
+                container_id: cid.to_string(),
+            })
+            .await
+            .context("agent start container")?;
+        self.init_process.set_status(ProcessStatus::Running).await;
+        Ok(())
+    }
+
+    fn find_process(&self, process: &ContainerProcess) -> Result<&Process> {
+        match process.process_type {
+            ProcessType::Container => Ok(&self.init_process),
+            ProcessType::Exec => self
+                .exec_processes
+                .iter()
+                .find(|p| p.process.exec_id == process.exec_id)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "failed to find cid {} eid {}",
+                        process.container_id,
+                        process.exec_id
+                    )
+                }),
+        }
+    }
+
+    pub async fn state_process(
+        &self,
+        process: &ContainerProcess,
+    ) -> Result<crate::common::types::ProcessStateInfo> {
+        Ok(self.find_process(process)?.state().await)
+    }
+
+    /// `signal_process`: if the INIT process is Stopped, succeed (also for exec targets);
+    /// `all` targets the init process; otherwise ask the agent.
+    pub async fn signal_process(
+        &self,
+        process: &ContainerProcess,
+        signal: u32,
+        all: bool,
+    ) -> Result<()> {
+        if self.init_process.get_status().await == ProcessStatus::Stopped {
+            return Ok(());
+        }
+        let exec_id = if all {
+            String::new()
+        } else {
+            process.exec_id.clone()
+        };
+        self.agent
+            .signal_process(SignalProcessRequest {
+                process_id: ContainerProcessID {
+                    container_id: ContainerID {
+                        container_id: process.container_id.clone(),
+                    },
+                    exec_id,
+                },
+                signal,
+            })
+            .await
+    }
+
+    /// `stop_process`: if init is already Stopped, Ok; init must be Running; SIGKILL
+    /// (errors ignored); for the init process, `cleanup_container`.
+    pub async fn stop_process(&mut self, process: &ContainerProcess) -> Result<()> {
+        if self.init_process.get_status().await == ProcessStatus::Stopped {
+            return Ok(());
+        }
+        if process.process_type == ProcessType::Container {
+            self.check_state(&[ProcessStatus::Running])
+                .await
+                .context("check state")?;
+        }
+        if let Err(e) = self.signal_process(process, SIGKILL, false).await {
+            warn!(container_id = %process.container_id, "failed to signal process {:?}", e);
+        }
+        if process.process_type == ProcessType::Container {
+            let cid = self.container_id().to_string();
+            self.cleanup_container(&cid).await?;
+        }
+        Ok(())
+    }
+
+    /// `cleanup_container`: agent remove_container, init status := Stopped, clean volumes,
+    /// clean rootfs.
+    pub async fn cleanup_container(&mut self, cid: &str) -> Result<()> {
+        self.agent
+            .remove_container(RemoveContainerRequest {
+                container_id: cid.to_string(),
+                timeout: 0,
+            })
+            .await
+            .context("agent remove container")?;
+        self.init_process.set_status(ProcessStatus::Stopped).await;
+        self.resources.volumes_mounted = false;
+        self.resources.rootfs_mounted = false;
+        info!(container_id = %cid, "cleaned up container");
+        Ok(())
+    }
+
+    /// Removes an exec process (`delete_exec_process`).
+    pub fn delete_exec_process(&mut self, eid: &str) -> Result<()> {
+        let before = self.exec_processes.len();
+        self.exec_processes.retain(|p| p.process.exec_id != eid);
+        if self.exec_processes.len() == before {
+            return Err(Error::ProcessNotFound(eid.to_string()).into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,297 @@
+//! `virt_container/src/container_manager/manager.rs`: `VirtContainerManager`.
+//!
+//! Lock scopes and await points follow 3.24.0 (see `FIDELITY.md`). The container map is a
+//! tokio `RwLock`, which is fair and write-preferring: once `delete_process` queues for
+//! the write lock, every new State queues behind it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+use tokio::sync::{Mutex, RwLock};
+use tracing::{info, warn};
+
+use super::container::Container;
+use super::process::ExitWatcherContext;
+use super::ContainerMap;
+use crate::agent::{Agent, RemoveContainerRequest};
+use crate::common::types::{
+    ContainerConfig, ContainerProcess, KillRequest, Pid, ProcessExitStatus, ProcessStateInfo,
+    ProcessStatus, ProcessType, ShutdownRequest,
+};
+use crate::common::{ContainerManager, Error};
+use crate::hooks::{HookRunner, HookStage};
+use crate::hypervisor::Hypervisor;
+use crate::profile::{DeleteOrder, MissingContainerState, Profile};
+
+pub struct VirtContainerManager {
+    pub sid: String,
+    /// The shim's pid, which 3.24.0 answers as every process's pid.
+    pub pid: Pid,
+    pub containers: ContainerMap,
+    pub agent: Arc<dyn Agent>,
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub hooks: Arc<dyn HookRunner>,
+    pub profile: Profile,
+    /// Go profile only: the one service mutex (`s.mu`).
+    pub service_mutex: Option<Arc<Mutex<()>>>,
+}
+
+impl VirtContainerManager {
+    pub fn new(
+        sid: &str,
+        pid: Pid,
+        agent: Arc<dyn Agent>,
+        hypervisor: Arc<dyn Hypervisor>,
+        hooks: Arc<dyn HookRunner>,
+        profile: Profile,
+        service_mutex: Option<Arc<Mutex<()>>>,
+    ) -> VirtContainerManager {
+        VirtContainerManager {
+            sid: sid.to_string(),
+            pid,
+            containers: Arc::new(RwLock::new(HashMap::new())),
+            agent,
+            hypervisor,
+            hooks,
+            profile,
+            service_mutex,
+        }
+    }
+
+    fn exit_watcher_context(&self) -> ExitWatcherContext {
+        ExitWatcherContext {
+            containers: self.containers.clone(),
+            agent: self.agent.clone(),
+            service_mutex: self.service_mutex.clone(),
+            exit_state_atomic: self.profile.exit_state_atomic,
+        }
+    }
+
+    /// PR #12337's answer for an id that is not in the map.
+    fn synthetic_stopped_state(process: &ContainerProcess) -> ProcessStateInfo {
+        warn!("Container not found in state query, returning stopped state");
+        ProcessStateInfo {
+            container_id: process.container_id.clone(),
+            exec_id: process.exec_id.clone(),
+            pid: 0,
+            status: ProcessStatus::Stopped,
+            exit_status: 0,
+            exited_at: None,
+            ..ProcessStateInfo::default()
+        }
+    }
+
+    /// 3.24.0: remove under the write lock, poststop hooks, state; the write guard is
+    /// held until the function returns.
+    async fn delete_init_remove_first(
+        &self,
+        process: &ContainerProcess,
+    ) -> Result<ProcessStateInfo> {
+        let container_id = &process.container_id;
+        let mut containers = self.containers.write().await;
+        let c = containers
+            .remove(container_id)
+            .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
+        self.hooks
+            .run(HookStage::PostStop, container_id)
+            .await
+            .context("run poststop hooks")?;
+        let state = c.state_process(process).await.context("state process");
+        drop(containers);
+        state
+    }
+
+    /// Go shim: stop if not stopped, remove in the VM (NotFound ignored), poststop hooks
+    /// (warn only), and remove the map entry LAST.
+    async fn delete_init_remove_last(
+        &self,
+        process: &ContainerProcess,
+    ) -> Result<ProcessStateInfo> {
+        let container_id = &process.container_id;
+        let containers = self.containers.read().await;
+        let c = containers
+            .get(container_id)
+            .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
+        if container_id != &self.sid
+            && c.state_process(process).await?.status != ProcessStatus::Stopped
+        {
+            c.stop_process(process).await.context("stop container")?;
+        }
+        if let Err(e) = self
+            .agent
+            .remove_container(RemoveContainerRequest {
+                container_id: container_id.clone(),
+                timeout: 0,
+            })
+            .await
+        {
+            info!(container_id = %container_id, "remove container in the VM: {:?}", e);
+        }
+        if let Err(e) = self.hooks.run(HookStage::PostStop, container_id).await {
+            warn!(container_id = %container_id, "poststop hooks failed: {:?}", e);
+        }
+        let state = c.state_process(process).await.context("state process")?;
+        drop(containers);
+        self.containers.write().await.remove(container_id);
+        Ok(state)
+    }
+
+    /// Whether the container's rootfs and volumes are still mounted; None if unknown.
+    pub async fn container_resources(
+        &self,
+        container_id: &str,
+    ) -> Option<super::container_inner::Resources> {
+        let containers = self.containers.read().await;
+        match containers.get(container_id) {
+            Some(c) => Some(c.resources().await),
+            None => None,
+        }
+    }
+}
+
+#[async_trait]
+impl ContainerManager for VirtContainerManager {
+    /// `Container::new` -> get_vmm_master_tid -> get_ns_path -> createContainer hooks ->
+    /// `containers.write()` -> `container.create()` WHILE holding the map's write lock ->
+    /// on error `cleanup()` -> insert (no check for an existing id).
+    async fn create_container(&self, config: ContainerConfig) -> Result<Pid> {
+        let container = Container::new(self.pid, config, self.agent.clone());
+        let _tid = self
+            .hypervisor
+            .get_vmm_master_tid()
+            .await
+            .context("get vmm master tid")?;
+        let _netns = self.hypervisor.get_ns_path().await.context("get ns path")?;
+        self.hooks
+            .run(HookStage::CreateContainer, &container.container_id)
+            .await
+            .context("run createContainer hooks")?;
+        let mut containers = self.containers.write().await;
+        if let Err(e) = container.create().await {
+            container.cleanup().await;
+            return Err(e);
+        }
+        containers.insert(container.container_id.clone(), container);
+        Ok(self.pid)
+    }
+
+    async fn pause_container(&self, process: &ContainerProcess) -> Result<()> {
+        let containers = self.containers.read().await;
+        let c = containers
+            .get(&process.container_id)
+            .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
+        c.pause().await
+    }
+
+    async fn resume_container(&self, process: &ContainerProcess) -> Result<()> {
+        let containers = self.containers.read().await;
+        let c = containers
+            .get(&process.container_id)
+            .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
+        c.resume().await
+    }
+
+    async fn delete_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
+        match process.process_type {
+            ProcessType::Container => match self.profile.delete_order {
+                DeleteOrder::RemoveFirst => self.delete_init_remove_first(process).await,
+                DeleteOrder::RemoveLast => self.delete_init_remove_last(process).await,
+            },
+            ProcessType::Exec => {
+                let containers = self.containers.read().await;
+                let c = containers
+                    .get(&process.container_id)
+                    .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
+                let state = c.state_process(process).await.context("state process");
+                c.inner
+                    .write()
+                    .await
+                    .delete_exec_process(&process.exec_id)
+                    .context("delete process")?;
+                state
+            }
+        }
+    }
+
+    /// read -> get (ContainerNotFound) -> `c.kill_process`, every agent error logged and
+    /// swallowed -> Ok.
+    async fn kill_process(&self, req: &KillRequest) -> Result<()> {
+        let containers = self.containers.read().await;
+        let container_id = &req.process.container_id;
+        let c = containers
+            .get(container_id)
+            .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
+        if let Err(e) = c.kill_process(&req.process, req.signal, req.all).await {
+            warn!(container_id = %container_id, "failed to signal process {:?}", e);
+        }
+        Ok(())
+    }
+
+    /// `containers.read()` held throughout -> get -> `c.start()` -> get_vmm_master_tid ->
+    /// poststart hooks -> pid.
+    async fn start_process(&self, process: &ContainerProcess) -> Result<Pid> {
+        let containers = self.containers.read().await;
+        let container_id = &process.container_id;
+        let c = containers
+            .get(container_id)
+            .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
+        c.start(process, self.exit_watcher_context())
+            .await
+            .context("start")?;
+        let _tid = self
+            .hypervisor
+            .get_vmm_master_tid()
+            .await
+            .context("get vmm master tid")?;
+        self.hooks
+            .run(HookStage::PostStart, container_id)
+            .await
+            .context("run poststart hooks")?;
+        Ok(self.pid)
+    }
+
+    /// `containers.read()` -> get (else ContainerNotFound, or PR #12337's synthetic
+    /// Stopped) -> `c.state_process().context("state process")`.
+    async fn state_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
+        let containers = self.containers.read().await;
+        let Some(c) = containers.get(&process.container_id) else {
+            return match self.profile.missing_container_state {
+                MissingContainerState::Error => {
+                    Err(Error::ContainerNotFound(process.container_id.clone()).into())
+                }
+                MissingContainerState::SyntheticStopped => {
+                    Ok(Self::synthetic_stopped_state(process))
+                }
+            };
+        };
+        c.state_process(process).await.context("state process")
+    }
+
+    /// read -> get -> clone the watcher and exit-status handle -> drop the map guard ->
+    /// wait until the sender is dropped -> the exit status.
+    async fn wait_process(&self, process: &ContainerProcess) -> Result<ProcessExitStatus> {
+        let (watcher, status) = {
+            let containers = self.containers.read().await;
+            let c = containers
+                .get(&process.container_id)
+                .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
+            c.wait_process(process).await?
+        };
+        match watcher {
+            Some(mut watcher) => while watcher.changed().await.is_ok() {},
+            None => warn!(container_id = %process.container_id, "failed to find watcher"),
+        }
+        let status = *status.read().await;
+        Ok(status)
+    }
+
+    async fn need_shutdown_sandbox(&self, req: &ShutdownRequest) -> bool {
+        req.is_now || self.containers.read().await.is_empty() || self.sid == req.container_id
+    }
+
+    async fn is_sandbox_container(&self, process: &ContainerProcess) -> bool {
+        process.process_type == ProcessType::Container && process.container_id == self.sid
+    }
+}

@@ -1,0 +1,374 @@
+//! The containerd node: its task list, its Tasks service as `ctr` and CRI call it, its
+//! ttrpc connections to the shims, and its event service.
+//!
+//! Follows containerd 1.7 (`services/tasks/local.go`, `runtime/v2/shim.go`):
+//! - List snapshots the task list and calls State on each task in turn, each under a 2 s
+//!   timeout; NotFound/Unavailable skip the task; any other error is logged
+//!   `get state for <id>` and the task is listed with the zero state (UNKNOWN, pid 0).
+//! - A task leaves the list only after the shim's Delete succeeded (or the shim is gone).
+
+pub mod errdefs;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use containerd_shim_protos::api::{self, Empty};
+use containerd_shim_protos::events::task::TaskExit as TaskExitEvent;
+use containerd_shim_protos::protobuf::Message;
+use containerd_shim_protos::ttrpc;
+use rand::seq::SliceRandom;
+use tracing::{error, warn};
+
+use crate::latency::Timing;
+use crate::net::rpc::{Handler, Liveness};
+use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcError, TtrpcHandler};
+use crate::recorder::{sim_now, Recorder, RpcResult};
+pub use errdefs::{CtrdError, ErrClass};
+
+/// `io.containerd.timeout.task.state`.
+pub const STATE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The Shutdown call's timeout in `shimTask.delete`.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A task as List and Get report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    pub id: String,
+    pub pid: u32,
+    pub status: api::Status,
+    pub exit_status: u32,
+}
+
+/// containerd's ttrpc connection to one shim; every call is recorded.
+pub struct ShimConn {
+    pub sid: String,
+    client: TtrpcClient,
+    recorder: Arc<Recorder>,
+}
+
+fn no_summary<T>(_: &T) -> (i32, u32) {
+    (0, 0)
+}
+
+impl ShimConn {
+    pub fn new(sid: &str, client: TtrpcClient, recorder: Arc<Recorder>) -> ShimConn {
+        ShimConn {
+            sid: sid.to_string(),
+            client,
+            recorder,
+        }
+    }
+
+    async fn call<Req: Message, Resp: Message>(
+        &self,
+        method: &'static str,
+        id: &str,
+        req: &Req,
+        timeout: Option<Duration>,
+        summary: fn(&Resp) -> (i32, u32),
+    ) -> Result<Resp, TtrpcError> {
+        let invoked = sim_now();
+        let result = self.client.call::<Req, Resp>(method, req, timeout).await;
+        let observed = match &result {
+            Ok(resp) => {
+                let (status, exit_status) = summary(resp);
+                RpcResult::Ok {
+                    status,
+                    exit_status,
+                }
+            }
+            Err(TtrpcError::Status(s)) => RpcResult::Status {
+                code: s.code() as i32,
+                message: &s.message,
+            },
+            Err(TtrpcError::Closed) => RpcResult::Closed,
+            Err(TtrpcError::DeadlineExceeded) => RpcResult::Timeout,
+        };
+        self.recorder.rpc(method, id, invoked, observed);
+        result
+    }
+
+    pub async fn create(&self, id: &str) -> Result<api::CreateTaskResponse, TtrpcError> {
+        let mut req = api::CreateTaskRequest::new();
+        req.id = id.into();
+        req.bundle = format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}");
+        self.call("Create", id, &req, None, |r: &api::CreateTaskResponse| {
+            (0, r.pid)
+        })
+        .await
+    }
+
+    pub async fn start(&self, id: &str) -> Result<api::StartResponse, TtrpcError> {
+        let mut req = api::StartRequest::new();
+        req.id = id.into();
+        self.call("Start", id, &req, None, no_summary).await
+    }
+
+    pub async fn state(&self, id: &str) -> Result<api::StateResponse, TtrpcError> {
+        let mut req = api::StateRequest::new();
+        req.id = id.into();
+        self.call(
+            "State",
+            id,
+            &req,
+            Some(STATE_TIMEOUT),
+            |r: &api::StateResponse| (r.status.value(), r.exit_status),
+        )
+        .await
+    }
+
+    pub async fn kill(&self, id: &str, signal: u32, all: bool) -> Result<Empty, TtrpcError> {
+        let mut req = api::KillRequest::new();
+        req.id = id.into();
+        req.signal = signal;
+        req.all = all;
+        self.call("Kill", id, &req, None, no_summary).await
+    }
+
+    pub async fn wait(&self, id: &str) -> Result<api::WaitResponse, TtrpcError> {
+        let mut req = api::WaitRequest::new();
+        req.id = id.into();
+        self.call("Wait", id, &req, None, |r: &api::WaitResponse| {
+            (0, r.exit_status)
+        })
+        .await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<api::DeleteResponse, TtrpcError> {
+        let mut req = api::DeleteRequest::new();
+        req.id = id.into();
+        self.call("Delete", id, &req, None, |r: &api::DeleteResponse| {
+            (0, r.exit_status)
+        })
+        .await
+    }
+
+    pub async fn shutdown(&self, id: &str) -> Result<Empty, TtrpcError> {
+        let mut req = api::ShutdownRequest::new();
+        req.id = id.into();
+        self.call("Shutdown", id, &req, Some(SHUTDOWN_TIMEOUT), no_summary)
+            .await
+    }
+}
+
+/// containerd's state: the task list (id -> the shim that runs it), the container
+/// metadata, and the shims by sandbox id.
+pub struct Containerd {
+    tasks: Mutex<BTreeMap<String, Arc<ShimConn>>>,
+    containers: Mutex<BTreeSet<String>>,
+    shims: Mutex<BTreeMap<String, Arc<ShimConn>>>,
+    pub recorder: Arc<Recorder>,
+    pub timing: Arc<dyn Timing>,
+    /// Up while containerd serves (its event service).
+    pub up: Liveness,
+}
+
+impl Containerd {
+    pub fn new(recorder: Arc<Recorder>, timing: Arc<dyn Timing>) -> Arc<Containerd> {
+        Arc::new(Containerd {
+            tasks: Mutex::new(BTreeMap::new()),
+            containers: Mutex::new(BTreeSet::new()),
+            shims: Mutex::new(BTreeMap::new()),
+            recorder,
+            timing,
+            up: Liveness::new(true),
+        })
+    }
+
+    /// Registers the connection to a started shim.
+    pub fn add_shim(&self, conn: Arc<ShimConn>) {
+        self.shims.lock().unwrap().insert(conn.sid.clone(), conn);
+    }
+
+    /// The ids in the task list, in id order.
+    pub fn task_ids(&self) -> Vec<String> {
+        self.tasks.lock().unwrap().keys().cloned().collect()
+    }
+
+    /// The ids with container metadata, in id order.
+    pub fn container_ids(&self) -> Vec<String> {
+        self.containers.lock().unwrap().iter().cloned().collect()
+    }
+
+    fn task(&self, id: &str) -> Result<Arc<ShimConn>, CtrdError> {
+        self.tasks
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| CtrdError::new(ErrClass::NotFound, format!("task {id} not found")))
+    }
+
+    /// `getProcessState`: State under the 2 s timeout. NotFound and Unavailable are
+    /// returned; any other error is logged `get state for <id>` and answered with the
+    /// zero state.
+    async fn get_process_state(&self, id: &str, shim: &ShimConn) -> Result<TaskInfo, CtrdError> {
+        match shim.state(id).await {
+            Ok(s) => Ok(TaskInfo {
+                id: id.to_string(),
+                pid: s.pid,
+                status: s.status.enum_value_or_default(),
+                exit_status: s.exit_status,
+            }),
+            Err(e) => {
+                let err = errdefs::from_ttrpc(&e);
+                if matches!(err.class, ErrClass::NotFound | ErrClass::Unavailable) {
+                    return Err(err);
+                }
+                error!(error = %err.message, "get state for {}", id);
+                warn!(id = %id, "unknown status");
+                Ok(TaskInfo {
+                    id: id.to_string(),
+                    pid: 0,
+                    status: api::Status::UNKNOWN,
+                    exit_status: 0,
+                })
+            }
+        }
+    }
+
+    /// Tasks.List: snapshot the task list (Go map order: shuffled), then State each.
+    pub async fn list(&self) -> Vec<TaskInfo> {
+        let mut snapshot: Vec<(String, Arc<ShimConn>)> = self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect();
+        snapshot.shuffle(&mut madsim::rand::thread_rng());
+        let mut out = Vec::with_capacity(snapshot.len());
+        for (id, shim) in snapshot {
+            match self.get_process_state(&id, &shim).await {
+                Ok(t) => out.push(t),
+                Err(e) if !e.is_not_found() => {
+                    error!(id = %id, error = %e.message, "converting task to protobuf");
+                }
+                Err(_) => {}
+            }
+        }
+        out
+    }
+
+    /// Tasks.Get.
+    pub async fn get(&self, id: &str) -> Result<TaskInfo, CtrdError> {
+        let shim = self.task(id)?;
+        self.get_process_state(id, &shim).await
+    }
+
+    /// Tasks.Kill.
+    pub async fn kill(&self, id: &str, signal: u32, all: bool) -> Result<(), CtrdError> {
+        let shim = self.task(id)?;
+        shim.kill(id, signal, all)
+            .await
+            .map(|_| ())
+            .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    /// Tasks.Wait: blocks until the task's process exits; the exit status.
+    pub async fn wait(&self, id: &str) -> Result<u32, CtrdError> {
+        let shim = self.task(id)?;
+        shim.wait(id)
+            .await
+            .map(|r| r.exit_status)
+            .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    /// Creates the container's metadata and its task on the pod's shim; the task joins
+    /// the list once the shim's Create succeeded.
+    pub async fn create(&self, sid: &str, id: &str) -> Result<u32, CtrdError> {
+        let shim = self
+            .shims
+            .lock()
+            .unwrap()
+            .get(sid)
+            .cloned()
+            .ok_or_else(|| {
+                CtrdError::new(ErrClass::NotFound, format!("no shim for sandbox {sid}"))
+            })?;
+        self.containers.lock().unwrap().insert(id.to_string());
+        let resp = shim.create(id).await.map_err(|e| errdefs::from_ttrpc(&e))?;
+        self.tasks.lock().unwrap().insert(id.to_string(), shim);
+        Ok(resp.pid)
+    }
+
+    /// Tasks.Start.
+    pub async fn start(&self, id: &str) -> Result<u32, CtrdError> {
+        let shim = self.task(id)?;
+        shim.start(id)
+            .await
+            .map(|r| r.pid)
+            .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    /// Tasks.Delete (server): the container metadata and the task must exist; then
+    /// `shimTask.delete`.
+    pub async fn delete(&self, id: &str) -> Result<u32, CtrdError> {
+        if !self.containers.lock().unwrap().contains(id) {
+            return Err(CtrdError::new(
+                ErrClass::NotFound,
+                format!("container \"{id}\" in namespace \"k8s.io\": not found"),
+            ));
+        }
+        let shim = self.task(id)?;
+        self.shim_task_delete(id, &shim).await
+    }
+
+    /// `shimTask.delete`: Delete RPC; on an error other than closed/NotFound return it
+    /// with the task still listed; else remove the task, Shutdown (closed ignored, other
+    /// errors logged), remove the task again, return the exit status.
+    async fn shim_task_delete(&self, id: &str, shim: &ShimConn) -> Result<u32, CtrdError> {
+        let deleted = shim.delete(id).await;
+        if let Err(e) = &deleted {
+            let err = errdefs::from_ttrpc(e);
+            if *e != TtrpcError::Closed && !err.is_not_found() {
+                return Err(err);
+            }
+        }
+        self.tasks.lock().unwrap().remove(id);
+        match shim.shutdown(id).await {
+            Ok(_) | Err(TtrpcError::Closed) => {}
+            Err(e) => warn!(id = %id, error = %e.message(), "failed to shutdown shim task"),
+        }
+        self.tasks.lock().unwrap().remove(id);
+        deleted
+            .map(|r| r.exit_status)
+            .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    /// Containers.Delete: removes the container metadata.
+    pub fn delete_container(&self, id: &str) -> Result<(), CtrdError> {
+        if self.containers.lock().unwrap().remove(id) {
+            Ok(())
+        } else {
+            Err(CtrdError::new(
+                ErrClass::NotFound,
+                format!("container \"{id}\" in namespace \"k8s.io\": not found"),
+            ))
+        }
+    }
+
+    /// The handler of containerd's ttrpc event service (Events.Forward from the shims).
+    pub fn events_handler(self: &Arc<Self>) -> Handler {
+        let me = self.clone();
+        let handler: TtrpcHandler = Arc::new(move |req: ttrpc::Request| {
+            let me = me.clone();
+            Box::pin(async move {
+                if let Ok(fwd) = api::ForwardRequest::parse_from_bytes(&req.payload) {
+                    let env = fwd.envelope.get_or_default();
+                    if let Some(Ok(Some(exit))) =
+                        env.event.as_ref().map(|a| a.unpack::<TaskExitEvent>())
+                    {
+                        me.recorder.event(&env.topic, &exit.id, exit.exit_status);
+                    }
+                }
+                let mut r = ttrpc::Response::new();
+                r.set_status(ttrpc::get_status(ttrpc::Code::OK, ""));
+                r.payload = Empty::new().write_to_bytes().expect("empty encodes");
+                r
+            })
+        });
+        ttrpc_handler(handler)
+    }
+}

@@ -1,0 +1,19 @@
+//! kata-dst's simulated world on madsim: the fake kata-agent and VMM, the shim nodes
+//! running the runtime-rs model, containerd with `ctr` and CRI, the wires between them,
+//! the recorder, the scenarios and the seed runner.
+#![forbid(unsafe_code)]
+
+pub mod agent;
+pub mod clock;
+pub mod containerd;
+pub mod cri;
+pub mod ctr;
+pub mod latency;
+pub mod net;
+pub mod recorder;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod shim;
+pub mod vmm;
+pub mod world;

@@ -1,0 +1,251 @@
+//! `kata-dst`: deterministic simulation testing for Kata Containers' runtime-rs.
+#![forbid(unsafe_code)]
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use runtime_model::Profile;
+use sim::latency::Latencies;
+use sim::report::{self, replay_command};
+use sim::runner::{self, Job, LogOutput};
+use sim::scenario::{article::Article, SCENARIOS};
+
+/// The seed count of the default run: small enough that all profiles finish in under a
+/// minute on 2 cores.
+const DEFAULT_SEEDS: u64 = 24;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kata-dst",
+    version,
+    about = "Deterministic simulation of Kata runtime-rs, containerd and ctr: finds lifecycle races like kata-containers #12336 in milliseconds",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario over many seeds for each profile and print the table (the default).
+    Run(RunArgs),
+    /// Replay one seed: its log (RUST_LOG respected, default info) and a summary.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// Seeds per profile.
+    #[arg(long, default_value_t = DEFAULT_SEEDS, value_parser = parse_count)]
+    seeds: u64,
+    /// The first seed (seeds are FIRST..FIRST+N).
+    #[arg(long, default_value_t = 0, value_parser = parse_number)]
+    first_seed: u64,
+    /// Only this profile (default: every profile).
+    #[arg(long, value_parser = parse_profile)]
+    profile: Option<Profile>,
+    /// The scenario.
+    #[arg(long, default_value = "article", value_parser = parse_scenario)]
+    scenario: String,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = parse_count)]
+    jobs: Option<u64>,
+    /// Print the summary as one JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    #[arg(long, value_parser = parse_profile)]
+    profile: Profile,
+    #[arg(long, value_parser = parse_number)]
+    seed: u64,
+    #[arg(long, default_value = "article", value_parser = parse_scenario)]
+    scenario: String,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::by_name(s)
+        .ok_or_else(|| format!("unknown profile '{s}' (valid: {})", Profile::names()))
+}
+
+fn parse_scenario(s: &str) -> Result<String, String> {
+    if SCENARIOS.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "unknown scenario '{s}' (valid: {})",
+            SCENARIOS.join(", ")
+        ))
+    }
+}
+
+fn parse_number(s: &str) -> Result<u64, String> {
+    s.parse().map_err(|_| {
+        format!(
+            "'{s}' is not a number (valid: a whole number from 0 to {})",
+            u64::MAX
+        )
+    })
+}
+
+fn parse_count(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a count (valid: a whole number of at least 1)"
+        )),
+    }
+}
+
+/// Prints clap's error as one line and returns exit code 2 (help and version print as
+/// usual and exit 0).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("error: invalid arguments");
+    eprintln!("{first} (see kata-dst --help)");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let result = match cli.command {
+        Some(Command::Replay(args)) => replay(args),
+        Some(Command::Run(args)) => run(args),
+        None => run(cli.run),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn progress_bar(enabled: bool) -> impl Fn(usize, usize) + Sync {
+    move |done, total| {
+        if !enabled {
+            return;
+        }
+        let width = 40;
+        let filled = done * width / total.max(1);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{total} runs",
+            "#".repeat(filled),
+            ".".repeat(width - filled)
+        );
+        if done == total {
+            let _ = writeln!(err);
+        }
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let article = Article::default();
+    let profiles: Vec<Profile> = match args.profile {
+        Some(p) => vec![p],
+        None => Profile::ALL.to_vec(),
+    };
+    let seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
+    let jobs: Vec<Job> = profiles
+        .iter()
+        .flat_map(|&profile| seeds.clone().map(move |seed| Job { profile, seed }))
+        .collect();
+    let workers = args
+        .jobs
+        .map_or_else(runner::default_workers, |j| j as usize);
+    if !args.json {
+        println!(
+            "kata-dst: scenario {} ({} pods x {} containers, {} ctr task ls loops), seeds {}..{} per profile, {} workers",
+            args.scenario,
+            article.pods,
+            article.containers_per_pod,
+            article.loops,
+            seeds.start,
+            seeds.end,
+            workers
+        );
+    }
+    let bar = progress_bar(!args.json && std::io::stderr().is_terminal());
+    let (runs, wall) =
+        runner::timed(|| runner::run_jobs(article, Latencies::default(), &jobs, workers, &bar));
+    let runs = runs?;
+    let rows: Vec<_> = profiles
+        .iter()
+        .map(|p| {
+            let mine: Vec<_> = runs
+                .iter()
+                .filter(|r| r.profile == p.name)
+                .cloned()
+                .collect();
+            report::summarize(p.name, &mine)
+        })
+        .collect();
+    if args.json {
+        println!("{}", report::json(&rows));
+    } else {
+        print!("{}", report::table(&rows));
+        let rpcs: u64 = runs.iter().map(|r| r.rpcs).sum();
+        println!(
+            "{} runs, {} shim RPCs in {:.1} s wall ({:.0} RPCs/s).",
+            runs.len(),
+            rpcs,
+            wall.as_secs_f64(),
+            rpcs as f64 / wall.as_secs_f64().max(1e-9)
+        );
+        if let Some(r) = rows.iter().find(|r| r.replay.is_some()) {
+            println!(
+                "Next: replay the first failing seed of {} with\n  {}",
+                r.profile,
+                r.replay.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let (profile, seed) = (args.profile, args.seed);
+    println!(
+        "kata-dst replay: scenario {}, profile {profile}, seed {seed}",
+        args.scenario
+    );
+    let run = runner::on_fresh_thread(move || {
+        runner::run_article_seed(
+            Article::default(),
+            profile,
+            seed,
+            Latencies::default(),
+            LogOutput::Stdout,
+        )
+    })?;
+    println!(
+        "summary: profile {} seed {}: {} `get state for` errors, {} `Container not found in state query` warnings, {} shim RPCs, {} events, {:.3} s simulated, trace {:016x}",
+        run.profile,
+        run.seed,
+        run.errors,
+        run.warnings,
+        run.rpcs,
+        run.events,
+        run.sim_time.as_secs_f64(),
+        run.trace_hash
+    );
+    println!("replay again: {}", replay_command(profile.name, seed));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,154 @@
+//! Request/response over a madsim [`Endpoint`].
+//!
+//! A request is one message with tag [`REQUEST_TAG`] whose body starts with the caller's
+//! stream id; the answer comes back to the caller with the stream id as tag. Each
+//! direction first waits the one-way delay the run's [`Timing`] decides for the wire.
+//! A caller learns that its peer died (node killed, process exited) from the peer's
+//! liveness watch, the way a unix-socket client sees its connection close.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use madsim::net::Endpoint;
+use tokio::sync::watch;
+
+use crate::latency::{pause, Site, Timing};
+
+/// The tag servers receive requests on.
+pub const REQUEST_TAG: u64 = u64::MAX;
+
+/// Why a call got no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallError {
+    /// The peer is gone: its node was killed or its process exited.
+    Closed,
+    /// The caller's deadline passed first.
+    Timeout,
+}
+
+/// Liveness of a simulated process; its clients watch it.
+#[derive(Clone)]
+pub struct Liveness(Arc<watch::Sender<bool>>);
+
+impl Liveness {
+    pub fn new(up: bool) -> Liveness {
+        Liveness(Arc::new(watch::channel(up).0))
+    }
+
+    pub fn set(&self, up: bool) {
+        self.0.send_replace(up);
+    }
+
+    pub fn is_up(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    pub fn watch(&self) -> watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+}
+
+/// The client side of one connection to a server.
+pub struct RpcClient {
+    ep: Endpoint,
+    server: SocketAddr,
+    peer: Liveness,
+    timing: Arc<dyn Timing>,
+    wire: Site,
+    next_stream: AtomicU32,
+}
+
+impl RpcClient {
+    pub async fn connect(
+        server: SocketAddr,
+        peer: Liveness,
+        timing: Arc<dyn Timing>,
+        wire: Site,
+    ) -> io::Result<RpcClient> {
+        Ok(RpcClient {
+            ep: Endpoint::bind("0.0.0.0:0").await?,
+            server,
+            peer,
+            timing,
+            wire,
+            next_stream: AtomicU32::new(1),
+        })
+    }
+
+    /// Sends `body` and waits for the answer, at most `deadline` when given.
+    pub async fn call(
+        &self,
+        body: Vec<u8>,
+        deadline: Option<Duration>,
+    ) -> Result<Vec<u8>, CallError> {
+        let exchange = self.exchange(body);
+        match deadline {
+            Some(d) => crate::clock::timeout(d, exchange)
+                .await
+                .unwrap_or(Err(CallError::Timeout)),
+            None => exchange.await,
+        }
+    }
+
+    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, CallError> {
+        // Odd stream ids, as a ttrpc client numbers its streams.
+        let stream = self.next_stream.fetch_add(2, Ordering::Relaxed);
+        let mut frame = Vec::with_capacity(4 + body.len());
+        frame.extend_from_slice(&stream.to_be_bytes());
+        frame.extend_from_slice(&body);
+        pause(&*self.timing, self.wire).await;
+        if !self.peer.is_up() {
+            return Err(CallError::Closed);
+        }
+        self.ep
+            .send_to_raw(self.server, REQUEST_TAG, Box::new(frame))
+            .await
+            .map_err(|_| CallError::Closed)?;
+        let mut peer = self.peer.watch();
+        tokio::select! {
+            biased;
+            answer = self.ep.recv_from_raw(u64::from(stream)) => {
+                let (payload, _) = answer.map_err(|_| CallError::Closed)?;
+                Ok(*payload.downcast::<Vec<u8>>().expect("rpc answers are byte frames"))
+            }
+            _ = peer.wait_for(|up| !up) => Err(CallError::Closed),
+        }
+    }
+}
+
+/// What a server does with one request body: the answer body, or None for no answer.
+pub type Handler =
+    Arc<dyn Fn(Vec<u8>) -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>> + Send + Sync>;
+
+/// Serves requests on `ep` until the endpoint fails, each in its own task (a ttrpc server
+/// handles a connection's requests concurrently).
+pub async fn serve(ep: Endpoint, timing: Arc<dyn Timing>, wire: Site, handler: Handler) {
+    let ep = Arc::new(ep);
+    loop {
+        let Ok((payload, from)) = ep.recv_from_raw(REQUEST_TAG).await else {
+            return;
+        };
+        let frame = *payload
+            .downcast::<Vec<u8>>()
+            .expect("rpc requests are byte frames");
+        if frame.len() < 4 {
+            continue;
+        }
+        let stream = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+        let body = frame[4..].to_vec();
+        let (ep, timing, handler) = (ep.clone(), timing.clone(), handler.clone());
+        tokio::spawn(async move {
+            if let Some(answer) = handler(body).await {
+                pause(&*timing, wire).await;
+                let _ = ep
+                    .send_to_raw(from, u64::from(stream), Box::new(answer))
+                    .await;
+            }
+        });
+    }
+}

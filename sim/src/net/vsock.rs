@@ -1,0 +1,145 @@
+//! The shim's side of the vsock to the kata-agent: [`AgentClient`] implements the model's
+//! [`Agent`] port by sending encoded [`AgentRequest`]s to the agent in the VM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use async_trait::async_trait;
+use runtime_model::agent::{
+    Agent, CheckRequest, ContainerID, CreateContainerRequest, CreateSandboxRequest,
+    HealthCheckResponse, RemoveContainerRequest, SignalProcessRequest, WaitProcessRequest,
+    WaitProcessResponse, DEFAULT_REQUEST_TIMEOUT_MS,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use super::rpc::{CallError, RpcClient};
+
+/// One agent request on the wire.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum AgentRequest {
+    CreateSandbox(CreateSandboxRequest),
+    DestroySandbox,
+    CreateContainer(CreateContainerRequest),
+    StartContainer(ContainerID),
+    RemoveContainer(RemoveContainerRequest),
+    PauseContainer(ContainerID),
+    ResumeContainer(ContainerID),
+    SignalProcess(SignalProcessRequest),
+    WaitProcess(WaitProcessRequest),
+    Check(CheckRequest),
+}
+
+/// One agent answer on the wire: the reply, or the agent's error text.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum AgentReply {
+    Empty,
+    Wait(WaitProcessResponse),
+    Health(HealthCheckResponse),
+}
+
+pub type AgentAnswer = Result<AgentReply, String>;
+
+pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    bincode::serialize(v).expect("agent messages always encode")
+}
+
+pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
+    bincode::deserialize(bytes).map_err(|e| anyhow!("malformed agent message: {e}"))
+}
+
+/// Connects to the agent lazily: `start(address)` opens the connection the VMM named.
+pub struct AgentClient {
+    conn: Mutex<Option<Arc<RpcClient>>>,
+    connect: Box<dyn Fn(&str) -> Option<ConnectFuture> + Send + Sync>,
+}
+
+pub type ConnectFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<RpcClient>> + Send>>;
+
+impl AgentClient {
+    /// `connect` opens a connection to the agent at a vsock address (None: no such VM).
+    pub fn new(
+        connect: impl Fn(&str) -> Option<ConnectFuture> + Send + Sync + 'static,
+    ) -> AgentClient {
+        AgentClient {
+            conn: Mutex::new(None),
+            connect: Box::new(connect),
+        }
+    }
+
+    async fn call(&self, req: AgentRequest) -> Result<AgentReply> {
+        let deadline = match req {
+            AgentRequest::WaitProcess(_) => None,
+            _ => Some(Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS)),
+        };
+        let conn = self
+            .conn
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(|| anyhow!("agent not connected"))?;
+        let answer = conn
+            .call(encode(&req), deadline)
+            .await
+            .map_err(|e| match e {
+                CallError::Closed => anyhow!("connection closed"),
+                CallError::Timeout => anyhow!("ttrpc: deadline exceeded"),
+            })?;
+        decode::<AgentAnswer>(&answer)?.map_err(|e| anyhow!(e))
+    }
+
+    async fn call_empty(&self, req: AgentRequest) -> Result<()> {
+        self.call(req).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl Agent for AgentClient {
+    async fn start(&self, address: &str) -> Result<()> {
+        let connect = (self.connect)(address).ok_or_else(|| anyhow!("no agent at {address}"))?;
+        let client = connect.await?;
+        *self.conn.lock().await = Some(Arc::new(client));
+        Ok(())
+    }
+    async fn create_sandbox(&self, req: CreateSandboxRequest) -> Result<()> {
+        self.call_empty(AgentRequest::CreateSandbox(req)).await
+    }
+    async fn destroy_sandbox(&self) -> Result<()> {
+        self.call_empty(AgentRequest::DestroySandbox).await
+    }
+    async fn create_container(&self, req: CreateContainerRequest) -> Result<()> {
+        self.call_empty(AgentRequest::CreateContainer(req)).await
+    }
+    async fn start_container(&self, req: ContainerID) -> Result<()> {
+        self.call_empty(AgentRequest::StartContainer(req)).await
+    }
+    async fn remove_container(&self, req: RemoveContainerRequest) -> Result<()> {
+        self.call_empty(AgentRequest::RemoveContainer(req)).await
+    }
+    async fn pause_container(&self, req: ContainerID) -> Result<()> {
+        self.call_empty(AgentRequest::PauseContainer(req)).await
+    }
+    async fn resume_container(&self, req: ContainerID) -> Result<()> {
+        self.call_empty(AgentRequest::ResumeContainer(req)).await
+    }
+    async fn signal_process(&self, req: SignalProcessRequest) -> Result<()> {
+        self.call_empty(AgentRequest::SignalProcess(req)).await
+    }
+    async fn wait_process(&self, req: WaitProcessRequest) -> Result<WaitProcessResponse> {
+        match self.call(AgentRequest::WaitProcess(req)).await? {
+            AgentReply::Wait(w) => Ok(w),
+            other => Err(anyhow!("unexpected agent reply {other:?}")),
+        }
+    }
+    async fn check(&self, req: CheckRequest) -> Result<HealthCheckResponse> {
+        match self.call(AgentRequest::Check(req)).await? {
+            AgentReply::Health(h) => Ok(h),
+            other => Err(anyhow!("unexpected agent reply {other:?}")),
+        }
+    }
+    async fn stop(&self) {
+        *self.conn.lock().await = None;
+    }
+}

@@ -1,0 +1,192 @@
+//! Runs seeds: each on a fresh OS thread (madsim issue #240: two runtimes on one thread
+//! iterate a std HashMap differently), spread over worker threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use madsim::runtime::{Handle, Runtime};
+use runtime_model::Profile;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+use crate::latency::{Latencies, SampledTiming, Timing};
+use crate::net::host_addr;
+use crate::recorder::{LogTally, Recorder, TallyLayer};
+use crate::scenario::article::Article;
+use crate::world::CONTAINERD_HOST;
+
+/// Simulated time after which a run is abandoned as hung.
+pub const TIME_LIMIT: Duration = Duration::from_secs(600);
+
+/// What one seed of the article scenario did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedRun {
+    pub profile: &'static str,
+    pub seed: u64,
+    /// containerd's `get state for` error lines.
+    pub errors: u64,
+    /// The shim's `Container not found in state query` warning lines.
+    pub warnings: u64,
+    pub rpcs: u64,
+    pub events: u64,
+    pub trace_hash: u64,
+    pub sim_time: Duration,
+}
+
+/// Where a run's log goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogOutput {
+    /// Tallied only (bulk runs).
+    Quiet,
+    /// Printed to stdout, filtered by RUST_LOG (default `info`), with simulated time.
+    Stdout,
+}
+
+struct SimTime;
+
+impl tracing_subscriber::fmt::time::FormatTime for SimTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        match crate::clock::try_now() {
+            Some(t) => write!(w, "{:>12.6}s", t.as_secs_f64()),
+            None => write!(w, "{:>13}", "-"),
+        }
+    }
+}
+
+/// Runs one seed of the article scenario on the calling thread.
+pub fn run_article_seed(
+    article: Article,
+    profile: Profile,
+    seed: u64,
+    latencies: Latencies,
+    log: LogOutput,
+) -> Result<SeedRun> {
+    let tally = Arc::new(LogTally::default());
+    let fmt_layer = (log == LogOutput::Stdout).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_timer(SimTime)
+            .with_target(false)
+            .with_ansi(false)
+            .with_filter(
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            )
+    });
+    let subscriber = Registry::default()
+        .with(TallyLayer(tally.clone()).with_filter(LevelFilter::WARN))
+        .with(fmt_layer);
+    let recorder = Recorder::new();
+    let mut config = madsim::Config::default();
+    // Wire latency is decided by the run's Timing, not by madsim's random send latency.
+    config.net.send_latency = Duration::ZERO..Duration::from_nanos(1);
+    let timing: Arc<dyn Timing> = Arc::new(SampledTiming { latencies });
+    let rec = recorder.clone();
+    // The runtime is built under the run's subscriber: madsim creates its node spans then.
+    let outcome = tracing::subscriber::with_default(subscriber, || {
+        let mut rt = Runtime::with_seed_and_config(seed, config);
+        rt.set_time_limit(crate::clock::to_madsim(TIME_LIMIT));
+        rt.block_on(async move {
+            let node = Handle::current()
+                .create_node()
+                .name("containerd")
+                .ip(host_addr(CONTAINERD_HOST).ip())
+                .build();
+            let result = node
+                .spawn(async move { article.run(profile, timing, rec).await })
+                .await;
+            let sim_time = crate::clock::now();
+            result
+                .map_err(|e| anyhow!("scenario task failed: {e}"))?
+                .map(|()| sim_time)
+        })
+    });
+    let sim_time = outcome?;
+    Ok(SeedRun {
+        profile: profile.name,
+        seed,
+        errors: tally.errors(),
+        warnings: tally.warnings(),
+        rpcs: recorder.rpc_count(),
+        events: recorder.event_count(),
+        trace_hash: recorder.trace_hash(),
+        sim_time,
+    })
+}
+
+/// Runs `f` on a fresh OS thread and returns its result (a panic becomes an error).
+pub fn on_fresh_thread<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    std::thread::Builder::new()
+        .name("kata-dst-seed".into())
+        .spawn(f)
+        .map_err(|e| anyhow!("cannot start a seed thread: {e}"))?
+        .join()
+        .map_err(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            anyhow!("the simulation panicked: {msg}")
+        })?
+}
+
+/// One unit of work: a profile and a seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub profile: Profile,
+    pub seed: u64,
+}
+
+/// Runs every job, each on a fresh thread, `workers` at a time; results in job order.
+/// `progress(done, total)` is called after each job.
+pub fn run_jobs(
+    article: Article,
+    latencies: Latencies,
+    jobs: &[Job],
+    workers: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<SeedRun>> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<SeedRun>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&job) = jobs.get(i) else { break };
+                let r = on_fresh_thread(move || {
+                    run_article_seed(article, job.profile, job.seed, latencies, LogOutput::Quiet)
+                });
+                results.lock().unwrap()[i] = Some(r);
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .zip(jobs)
+        .map(|(r, job)| {
+            r.expect("every job ran")
+                .map_err(|e| anyhow!("profile {} seed {}: {e}", job.profile, job.seed))
+        })
+        .collect()
+}
+
+/// The number of worker threads: the machine's cores.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Measures how long `f` takes on the wall clock (for reports, never for verdicts).
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let out = f();
+    (out, t.elapsed())
+}

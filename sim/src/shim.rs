@@ -1,0 +1,228 @@
+//! A pod's shim node: the runtime-rs model behind the shim v2 ttrpc Task service, its
+//! event forwarder to containerd, and the VMM it drives.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use containerd_shim_protos::api::{Empty, ForwardRequest};
+use containerd_shim_protos::events::task::TaskExit as TaskExitEvent;
+use containerd_shim_protos::protobuf::well_known_types::any::Any;
+use containerd_shim_protos::shim::event::Envelope;
+use containerd_shim_protos::topics::TASK_EXIT_EVENT_TOPIC;
+use madsim::net::Endpoint;
+use madsim::runtime::Handle;
+use madsim::task::NodeId;
+use runtime_model::common::types::TaskExit;
+use runtime_model::runtimes::{RuntimeHandlerManager, RuntimePorts};
+use runtime_model::service::TaskService;
+use runtime_model::virt_container::sandbox::EVENT_CHANNEL_CAPACITY;
+use runtime_model::Profile;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use crate::latency::{Site, Timing};
+use crate::net::rpc::{serve, Liveness, RpcClient};
+use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcHandler};
+use crate::net::vsock::AgentClient;
+use crate::vmm::{FakeVmm, SimHooks};
+
+/// The ttrpc service name of containerd's event service.
+pub const EVENTS_SERVICE: &str = "containerd.services.events.ttrpc.v1.Events";
+/// Per-attempt timeout of Events.Forward.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Forward attempts before an event is dropped (one try plus requeues).
+const FORWARD_ATTEMPTS: u32 = 6;
+
+/// Where a shim finds containerd.
+#[derive(Clone)]
+pub struct ContainerdAddr {
+    pub events: SocketAddr,
+    pub up: Liveness,
+}
+
+/// One running shim, as the world sees it.
+pub struct Shim {
+    pub sid: String,
+    pub addr: SocketAddr,
+    pub node: NodeId,
+    /// Up while the shim process serves.
+    pub up: Liveness,
+    pub handler: Arc<RuntimeHandlerManager>,
+    pub vmm: Arc<FakeVmm>,
+}
+
+/// Everything a shim node needs to start.
+pub struct ShimSpec {
+    pub sid: String,
+    pub addr: SocketAddr,
+    pub vm_addr: SocketAddr,
+    pub shim_pid: u32,
+    pub profile: Profile,
+    pub timing: Arc<dyn Timing>,
+    pub containerd: ContainerdAddr,
+    /// Where the shim asks to be reaped (its node killed) after a Shutdown that ends it.
+    pub reaper: mpsc::UnboundedSender<NodeId>,
+}
+
+impl Shim {
+    /// Starts the shim process on a node of its own (`containerd-shim-kata-v2 start`).
+    pub fn start(spec: ShimSpec) -> Arc<Shim> {
+        let timing = spec.timing.clone();
+        let vmm = Arc::new(FakeVmm::new(
+            format!("vm-{}", spec.sid),
+            spec.vm_addr,
+            spec.shim_pid + 1,
+            timing.clone(),
+        ));
+        let vm_up = vmm.up.clone();
+        let agent_timing = timing.clone();
+        let agent = Arc::new(AgentClient::new(move |address| {
+            let addr: SocketAddr = address.strip_prefix("vsock://")?.parse().ok()?;
+            let (vm_up, timing) = (vm_up.clone(), agent_timing.clone());
+            Some(Box::pin(RpcClient::connect(
+                addr,
+                vm_up,
+                timing,
+                Site::Vsock,
+            )))
+        }));
+        let ports = RuntimePorts {
+            agent,
+            hypervisor: vmm.clone(),
+            hooks: Arc::new(SimHooks {
+                timing: timing.clone(),
+            }),
+            shim_pid: spec.shim_pid,
+        };
+        let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+        let handler = Arc::new(RuntimeHandlerManager::new(
+            &spec.sid,
+            events_tx,
+            ports,
+            spec.profile,
+        ));
+        let up = Liveness::new(false);
+        let node_id = Arc::new(Mutex::new(None::<NodeId>));
+        let process = ShimProcess {
+            service: Arc::new(TaskService::new(handler.clone())),
+            events: Arc::new(Mutex::new(Some(events_rx))),
+            addr: spec.addr,
+            timing,
+            containerd: spec.containerd.clone(),
+            up: up.clone(),
+            node_id: node_id.clone(),
+            reaper: spec.reaper.clone(),
+        };
+        let node = Handle::current()
+            .create_node()
+            .name(format!("shim-{}", spec.sid))
+            .ip(spec.addr.ip())
+            .init(move || process.clone().run())
+            .build();
+        *node_id.lock().unwrap() = Some(node.id());
+        Arc::new(Shim {
+            sid: spec.sid,
+            addr: spec.addr,
+            node: node.id(),
+            up,
+            handler,
+            vmm,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct ShimProcess {
+    service: Arc<TaskService>,
+    events: Arc<Mutex<Option<mpsc::Receiver<TaskExit>>>>,
+    addr: SocketAddr,
+    timing: Arc<dyn Timing>,
+    containerd: ContainerdAddr,
+    up: Liveness,
+    node_id: Arc<Mutex<Option<NodeId>>>,
+    reaper: mpsc::UnboundedSender<NodeId>,
+}
+
+impl ShimProcess {
+    async fn run(self) {
+        let ep = Endpoint::bind(self.addr)
+            .await
+            .expect("the shim's port is free");
+        if let Some(rx) = self.events.lock().unwrap().take() {
+            tokio::spawn(forward_events(
+                rx,
+                self.containerd.clone(),
+                self.timing.clone(),
+            ));
+        }
+        let (service, up, node_id, reaper) = (
+            self.service.clone(),
+            self.up.clone(),
+            self.node_id.clone(),
+            self.reaper.clone(),
+        );
+        let handler: TtrpcHandler = Arc::new(move |req| {
+            let (service, up, node_id, reaper) =
+                (service.clone(), up.clone(), node_id.clone(), reaper.clone());
+            Box::pin(async move {
+                let reply = service.handle(&req).await;
+                if reply.shutdown {
+                    // The shim process exits right after answering Shutdown.
+                    tokio::spawn(async move {
+                        crate::clock::sleep(Duration::from_millis(1)).await;
+                        up.set(false);
+                        if let Some(id) = *node_id.lock().unwrap() {
+                            let _ = reaper.send(id);
+                        }
+                    });
+                }
+                reply.response
+            })
+        });
+        self.up.set(true);
+        serve(ep, self.timing.clone(), Site::Ttrpc, ttrpc_handler(handler)).await;
+    }
+}
+
+/// Publishes the runtime's TaskExit events to containerd (Events.Forward), retrying a
+/// failed publish with a growing delay and dropping it after the last attempt.
+async fn forward_events(
+    mut rx: mpsc::Receiver<TaskExit>,
+    containerd: ContainerdAddr,
+    timing: Arc<dyn Timing>,
+) {
+    let Ok(rpc) = RpcClient::connect(containerd.events, containerd.up, timing, Site::Ttrpc).await
+    else {
+        return;
+    };
+    let client = TtrpcClient::new(rpc, EVENTS_SERVICE);
+    while let Some(exit) = rx.recv().await {
+        let mut event = TaskExitEvent::new();
+        event.container_id = exit.container_id.clone();
+        event.id = exit.id.clone();
+        event.pid = exit.pid;
+        event.exit_status = exit.exit_status as u32;
+        event.exited_at = exit.exited_at.map(Into::into).into();
+        let mut envelope = Envelope::new();
+        envelope.namespace = "k8s.io".into();
+        envelope.topic = TASK_EXIT_EVENT_TOPIC.into();
+        envelope.event = Any::pack(&event).ok().into();
+        let mut req = ForwardRequest::new();
+        req.envelope = Some(envelope).into();
+        for attempt in 1..=FORWARD_ATTEMPTS {
+            match client
+                .call::<_, Empty>("Forward", &req, Some(FORWARD_TIMEOUT))
+                .await
+            {
+                Ok(_) => break,
+                Err(e) if attempt == FORWARD_ATTEMPTS => {
+                    warn!(id = %exit.id, "dropping TaskExit after {attempt} attempts: {}", e.message());
+                }
+                Err(_) => {
+                    crate::clock::sleep(Duration::from_millis(100 * u64::from(attempt))).await
+                }
+            }
+        }
+    }
+}
