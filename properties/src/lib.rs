@@ -1,1 +1,78 @@
+//! Lifecycle properties that judge the recorded history of one kata-dst run.
+//!
+//! The crate is pure: it never runs the simulation. A recorder in the simulator fills a
+//! [`History`] (every Task API call containerd made to a shim, every event containerd
+//! received, the final state of the world) and hands it to every [`Property`] in
+//! [`builtin()`], each of which returns a [`Verdict`], and to every [`Sometimes`] in
+//! [`builtin_sometimes()`], which says whether the run reached an interesting situation.
+//!
+//! Each property's doc comment states its contract and where the contract comes from
+//! (containerd's shim v2 contract, the reference shim containerd-shim-runc-v2, the Go Kata
+//! shim, runtime-rs); [`Property::contract`] says the same in one line for reports.
+//!
+//! # Adding a property
+//!
+//! Write one type that implements [`Property`] in a new file `src/builtin/<name>.rs`
+//! (with a `mod <name>;` and a `pub use` in `src/builtin/mod.rs`), then add one line to
+//! the list in [`builtin()`]. For example, a property that a successful Create answers a
+//! non-zero pid:
+//!
+//! ```
+//! use properties::{History, Op, Property, Verdict};
+//!
+//! /// A successful Create answers the task's pid, never 0.
+//! ///
+//! /// Contract: containerd shim v2, `CreateTaskResponse.pid` is the task's pid.
+//! pub struct CreateAnswersPid;
+//!
+//! impl Property for CreateAnswersPid {
+//!     fn name(&self) -> &'static str {
+//!         "create_answers_pid"
+//!     }
+//!
+//!     fn contract(&self) -> &'static str {
+//!         "containerd shim v2: CreateTaskResponse.pid is the task's pid"
+//!     }
+//!
+//!     fn check(&self, h: &History) -> Verdict {
+//!         for (i, c) in h.calls.iter().enumerate() {
+//!             if c.op == Op::Create && c.reply().is_some_and(|r| r.pid == 0) {
+//!                 return Verdict::violation(format!("{} answered pid 0", h.describe(i)), vec![i]);
+//!             }
+//!         }
+//!         Verdict::Pass
+//!     }
+//! }
+//!
+//! // Registration, in `builtin()`:  Box::new(CreateAnswersPid),
+//! # use properties::{Call, Outcome, Reply};
+//! # let create = Call {
+//! #     lane: 0,
+//! #     container: "c".into(),
+//! #     op: Op::Create,
+//! #     invoked_ns: 0,
+//! #     returned_ns: Some(10),
+//! #     result: Outcome::Ok(Reply::default()),
+//! #     listed_at_invoke: false,
+//! # };
+//! # let h = History { calls: vec![create], ..History::default() };
+//! # assert!(!CreateAnswersPid.check(&h).is_pass());
+//! ```
+//!
+//! Give it unit tests in the same file: one hand-written history that passes and one
+//! that violates it (see the `testing` builders used by the built-in properties).
+//! A [`Sometimes`] situation is added the same way, to [`builtin_sometimes()`].
+
 #![forbid(unsafe_code)]
+
+mod builtin;
+mod history;
+mod property;
+#[cfg(test)]
+mod testing;
+
+pub use builtin::*;
+pub use history::{
+    Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit, TaskStatus,
+};
+pub use property::{Property, Sometimes, Verdict};

@@ -13,7 +13,7 @@ use sim::scenario::{article::Article, SCENARIOS};
 
 /// The seed count of the default run: small enough that all profiles finish in under a
 /// minute on 2 cores.
-const DEFAULT_SEEDS: u64 = 24;
+const DEFAULT_SEEDS: u64 = 40;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,15 +35,18 @@ enum Command {
     Run(RunArgs),
     /// Replay one seed: its log (RUST_LOG respected, default info) and a summary.
     Replay(ReplayArgs),
+    /// Run one seed and print its result as one JSON line (what batch runs spawn).
+    #[command(hide = true)]
+    Seed(ReplayArgs),
 }
 
 #[derive(Args, Debug, Clone)]
 struct RunArgs {
     /// Seeds per profile.
-    #[arg(long, default_value_t = DEFAULT_SEEDS, value_parser = parse_count)]
+    #[arg(long, default_value_t = DEFAULT_SEEDS, value_parser = parse_count, allow_hyphen_values = true)]
     seeds: u64,
     /// The first seed (seeds are FIRST..FIRST+N).
-    #[arg(long, default_value_t = 0, value_parser = parse_number)]
+    #[arg(long, default_value_t = 0, value_parser = parse_number, allow_hyphen_values = true)]
     first_seed: u64,
     /// Only this profile (default: every profile).
     #[arg(long, value_parser = parse_profile)]
@@ -63,7 +66,7 @@ struct RunArgs {
 struct ReplayArgs {
     #[arg(long, value_parser = parse_profile)]
     profile: Profile,
-    #[arg(long, value_parser = parse_number)]
+    #[arg(long, value_parser = parse_number, allow_hyphen_values = true)]
     seed: u64,
     #[arg(long, default_value = "article", value_parser = parse_scenario)]
     scenario: String,
@@ -118,12 +121,19 @@ fn usage_error(e: clap::Error) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Simulated errors carry no backtraces: capturing one per error would slow every run
+    // and print build-dependent text into replays. RUST_LIB_BACKTRACE wins over
+    // RUST_BACKTRACE for anyhow, so a panic still prints its backtrace.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
     let result = match cli.command {
         Some(Command::Replay(args)) => replay(args),
+        Some(Command::Seed(args)) => seed(args),
         Some(Command::Run(args)) => run(args),
         None => run(cli.run),
     };
@@ -183,8 +193,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let bar = progress_bar(!args.json && std::io::stderr().is_terminal());
-    let (runs, wall) =
-        runner::timed(|| runner::run_jobs(article, Latencies::default(), &jobs, workers, &bar));
+    let exe = std::env::current_exe()?;
+    let (runs, wall) = runner::timed(|| runner::run_jobs(&exe, &jobs, workers, &bar));
     let runs = runs?;
     let rows: Vec<_> = profiles
         .iter()
@@ -220,6 +230,21 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn seed(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let (profile, seed) = (args.profile, args.seed);
+    let run = runner::on_fresh_thread(move || {
+        runner::run_article_seed(
+            Article::default(),
+            profile,
+            seed,
+            Latencies::default(),
+            LogOutput::Quiet,
+        )
+    })?;
+    println!("{}", serde_json::to_string(&run)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (profile, seed) = (args.profile, args.seed);
     println!(
@@ -246,6 +271,17 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         run.sim_time.as_secs_f64(),
         run.trace_hash
     );
+    if let Some(e) = &run.first_error {
+        println!(
+            "first `get state for <id>` error, as the shim sent it (ttrpc status message):\n  {e}"
+        );
+        if let Some(chain) = e
+            .strip_prefix("Others(\"")
+            .and_then(|s| s.strip_suffix("\")"))
+        {
+            println!("its error chain:\n{}", chain.replace("\\n", "\n"));
+        }
+    }
     println!("replay again: {}", replay_command(profile.name, seed));
     Ok(ExitCode::SUCCESS)
 }

@@ -107,6 +107,9 @@ pub const NOT_FOUND_WARNING: &str = "Container not found in state query";
 pub struct LogTally {
     pub errors: AtomicU64,
     pub warnings: AtomicU64,
+    /// The `error` field of the first `get state for` line: the shim's error as
+    /// containerd received it.
+    pub first_error: Mutex<Option<String>>,
 }
 
 impl LogTally {
@@ -116,22 +119,31 @@ impl LogTally {
     pub fn warnings(&self) -> u64 {
         self.warnings.load(Ordering::Relaxed)
     }
+    pub fn first_error(&self) -> Option<String> {
+        self.first_error.lock().unwrap().clone()
+    }
 }
 
 /// The tracing layer that feeds a [`LogTally`].
 pub struct TallyLayer(pub Arc<LogTally>);
 
+#[derive(Default)]
 struct MessagePrefix {
     errors: bool,
     warnings: bool,
+    error_field: Option<String>,
 }
 
 impl Visit for MessagePrefix {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let text = format!("{value:?}");
-            self.errors = text.starts_with(GET_STATE_ERROR);
-            self.warnings = text.starts_with(NOT_FOUND_WARNING);
+        match field.name() {
+            "message" => {
+                let text = format!("{value:?}");
+                self.errors = text.starts_with(GET_STATE_ERROR);
+                self.warnings = text.starts_with(NOT_FOUND_WARNING);
+            }
+            "error" => self.error_field = Some(format!("{value:?}")),
+            _ => {}
         }
     }
 }
@@ -142,13 +154,14 @@ impl<S: Subscriber> Layer<S> for TallyLayer {
         if level != Level::ERROR && level != Level::WARN {
             return;
         }
-        let mut m = MessagePrefix {
-            errors: false,
-            warnings: false,
-        };
+        let mut m = MessagePrefix::default();
         event.record(&mut m);
         if m.errors && level == Level::ERROR {
             self.0.errors.fetch_add(1, Ordering::Relaxed);
+            let mut first = self.0.first_error.lock().unwrap();
+            if first.is_none() {
+                *first = m.error_field;
+            }
         }
         if m.warnings && level == Level::WARN {
             self.0.warnings.fetch_add(1, Ordering::Relaxed);

@@ -93,7 +93,7 @@ mod tests {
 
     fn run(seed: u64, errors: u64, warnings: u64) -> SeedRun {
         SeedRun {
-            profile: "rs-3.24",
+            profile: "rs-3.24".into(),
             seed,
             errors,
             warnings,
@@ -101,6 +101,7 @@ mod tests {
             events: 0,
             trace_hash: seed,
             sim_time: Duration::from_secs(1),
+            first_error: None,
         }
     }
 

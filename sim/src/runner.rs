@@ -1,6 +1,11 @@
-//! Runs seeds: each on a fresh OS thread (madsim issue #240: two runtimes on one thread
-//! iterate a std HashMap differently), spread over worker threads.
+//! Runs seeds. Each seed runs in a process of its own (`kata-dst seed ...`), on a fresh
+//! OS thread: nothing that ran before can leak into it (madsim issue #240: two runtimes
+//! on one thread iterate a std HashMap differently; process-global counters and caches
+//! leak between runs of one process). A batch and a replay of a seed therefore start from
+//! the same state and give the same trace, bit for bit.
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,9 +27,9 @@ use crate::world::CONTAINERD_HOST;
 pub const TIME_LIMIT: Duration = Duration::from_secs(600);
 
 /// What one seed of the article scenario did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SeedRun {
-    pub profile: &'static str,
+    pub profile: String,
     pub seed: u64,
     /// containerd's `get state for` error lines.
     pub errors: u64,
@@ -34,6 +39,8 @@ pub struct SeedRun {
     pub events: u64,
     pub trace_hash: u64,
     pub sim_time: Duration,
+    /// The shim's error text on containerd's first `get state for` line, if any.
+    pub first_error: Option<String>,
 }
 
 /// Where a run's log goes.
@@ -64,6 +71,17 @@ pub fn run_article_seed(
     latencies: Latencies,
     log: LogOutput,
 ) -> Result<SeedRun> {
+    let mut config = madsim::Config::default();
+    // Wire latency is decided by the run's Timing, not by madsim's random send latency.
+    config.net.send_latency = Duration::ZERO..Duration::from_nanos(1);
+    // The runtime comes first: madsim seeds this thread's std HashMap keys when it is
+    // built, which only works before any HashMap exists on the thread (the log filter
+    // below makes some). Its own spans are created disabled.
+    let mut rt =
+        tracing::subscriber::with_default(Registry::default().with(LevelFilter::OFF), || {
+            Runtime::with_seed_and_config(seed, config)
+        });
+    rt.set_time_limit(crate::clock::to_madsim(TIME_LIMIT));
     let tally = Arc::new(LogTally::default());
     let fmt_layer = (log == LogOutput::Stdout).then(|| {
         tracing_subscriber::fmt::layer()
@@ -78,15 +96,9 @@ pub fn run_article_seed(
         .with(TallyLayer(tally.clone()).with_filter(LevelFilter::WARN))
         .with(fmt_layer);
     let recorder = Recorder::new();
-    let mut config = madsim::Config::default();
-    // Wire latency is decided by the run's Timing, not by madsim's random send latency.
-    config.net.send_latency = Duration::ZERO..Duration::from_nanos(1);
     let timing: Arc<dyn Timing> = Arc::new(SampledTiming { latencies });
     let rec = recorder.clone();
-    // The runtime is built under the run's subscriber: madsim creates its node spans then.
     let outcome = tracing::subscriber::with_default(subscriber, || {
-        let mut rt = Runtime::with_seed_and_config(seed, config);
-        rt.set_time_limit(crate::clock::to_madsim(TIME_LIMIT));
         rt.block_on(async move {
             let node = Handle::current()
                 .create_node()
@@ -104,7 +116,7 @@ pub fn run_article_seed(
     });
     let sim_time = outcome?;
     Ok(SeedRun {
-        profile: profile.name,
+        profile: profile.name.to_string(),
         seed,
         errors: tally.errors(),
         warnings: tally.warnings(),
@@ -112,6 +124,7 @@ pub fn run_article_seed(
         events: recorder.event_count(),
         trace_hash: recorder.trace_hash(),
         sim_time,
+        first_error: tally.first_error(),
     })
 }
 
@@ -141,11 +154,36 @@ pub struct Job {
     pub seed: u64,
 }
 
-/// Runs every job, each on a fresh thread, `workers` at a time; results in job order.
-/// `progress(done, total)` is called after each job.
+/// Runs one seed in a child process of `exe` (the kata-dst binary), which prints the
+/// [`SeedRun`] as one JSON line.
+pub fn run_in_process(exe: &Path, job: Job) -> Result<SeedRun> {
+    let out = Command::new(exe)
+        .args([
+            "seed",
+            "--profile",
+            job.profile.name,
+            "--seed",
+            &job.seed.to_string(),
+        ])
+        .env("RUST_LOG", "off")
+        .output()
+        .map_err(|e| anyhow!("cannot start {}: {e}", exe.display()))?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "the seed process failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).map_err(|e| anyhow!("unreadable seed result {line:?}: {e}"))
+}
+
+/// Runs every job, each in a process of its own, `workers` at a time; results in job
+/// order. `progress(done, total)` is called after each job.
 pub fn run_jobs(
-    article: Article,
-    latencies: Latencies,
+    exe: &Path,
     jobs: &[Job],
     workers: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -159,9 +197,7 @@ pub fn run_jobs(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&job) = jobs.get(i) else { break };
-                let r = on_fresh_thread(move || {
-                    run_article_seed(article, job.profile, job.seed, latencies, LogOutput::Quiet)
-                });
+                let r = run_in_process(exe, job);
                 results.lock().unwrap()[i] = Some(r);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
             });

@@ -52,8 +52,11 @@ pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
 /// Connects to the agent lazily: `start(address)` opens the connection the VMM named.
 pub struct AgentClient {
     conn: Mutex<Option<Arc<RpcClient>>>,
-    connect: Box<dyn Fn(&str) -> Option<ConnectFuture> + Send + Sync>,
+    connect: Box<Connector>,
 }
+
+/// Opens a connection to the agent at a vsock address (None: no such VM).
+pub type Connector = dyn Fn(&str) -> Option<ConnectFuture> + Send + Sync;
 
 pub type ConnectFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<RpcClient>> + Send>>;

@@ -1,0 +1,78 @@
+//! The built-in properties and sometimes situations, one file each, and their registry.
+
+mod during_delete;
+mod exit_status_agrees;
+mod kill_after_exit_is_harmless;
+mod no_call_hangs;
+mod one_exit_event_per_process;
+mod resources_released_after_delete;
+mod state_in_delete_window;
+mod state_never_errors_for_known_id;
+mod status_transitions_are_legal;
+mod unknown_id_is_not_found;
+
+pub use during_delete::{KillDuringDelete, StateDuringDelete};
+pub use exit_status_agrees::ExitStatusAgrees;
+pub use kill_after_exit_is_harmless::KillAfterExitIsHarmless;
+pub use no_call_hangs::{NoCallHangs, HANG_BOUND_NS};
+pub use one_exit_event_per_process::OneExitEventPerProcess;
+pub use resources_released_after_delete::ResourcesReleasedAfterDelete;
+pub use state_in_delete_window::StateInDeleteWindow;
+pub use state_never_errors_for_known_id::StateNeverErrorsForKnownId;
+pub use status_transitions_are_legal::StatusTransitionsAreLegal;
+pub use unknown_id_is_not_found::UnknownIdIsNotFound;
+
+use crate::property::{Property, Sometimes};
+
+/// Every built-in property, the mission property first.
+pub fn builtin() -> Vec<Box<dyn Property>> {
+    vec![
+        Box::new(StateNeverErrorsForKnownId),
+        Box::new(UnknownIdIsNotFound),
+        Box::new(StatusTransitionsAreLegal),
+        Box::new(ExitStatusAgrees),
+        Box::new(KillAfterExitIsHarmless),
+        Box::new(ResourcesReleasedAfterDelete),
+        Box::new(OneExitEventPerProcess),
+        Box::new(NoCallHangs),
+    ]
+}
+
+/// Every built-in sometimes situation.
+pub fn builtin_sometimes() -> Vec<Box<dyn Sometimes>> {
+    vec![
+        Box::new(StateDuringDelete),
+        Box::new(StateInDeleteWindow),
+        Box::new(KillDuringDelete),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn names_are_unique_and_snake_case() {
+        let names: Vec<&str> = builtin()
+            .iter()
+            .map(|p| p.name())
+            .chain(builtin_sometimes().iter().map(|s| s.name()))
+            .collect();
+        let unique: BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len());
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
+    }
+
+    #[test]
+    fn every_property_cites_its_contract_and_passes_the_empty_history() {
+        let empty = crate::history::History::default();
+        for p in builtin() {
+            assert!(!p.contract().is_empty(), "{}", p.name());
+            assert!(p.check(&empty).is_pass(), "{}", p.name());
+        }
+        assert!(builtin_sometimes().iter().all(|s| !s.hit(&empty)));
+    }
+}

@@ -1,0 +1,92 @@
+//! Every call but Wait comes back, and soon.
+
+use crate::history::{Failure, History, Op, Outcome};
+use crate::property::{Property, Verdict};
+
+/// How long a call other than Wait may take, in simulated ns (10 s).
+pub const HANG_BOUND_NS: u64 = 10_000_000_000;
+
+/// Every call except Wait returns, within [`HANG_BOUND_NS`] of its invocation, and not
+/// by the client giving up (a client-side Timeout is a hang the client cut short). A
+/// call still pending when the run ended violates once the run outlasted the bound.
+///
+/// Contract: containerd bounds its shim RPCs (State 2 s, Shutdown 3 s; containerd.md,
+/// "Tasks.List and getProcessState" and "shimTask.delete") and treats running out of
+/// time as failure; only Wait blocks by design until the exit (containerd.md, "The
+/// reference shim contract"). In runtime-rs, create_container holds the container map's
+/// write lock across an agent RPC of up to 30 s (runtime-rs.md, "Operation order"),
+/// which blocks every State behind it.
+pub struct NoCallHangs;
+
+impl Property for NoCallHangs {
+    fn name(&self) -> &'static str {
+        "no_call_hangs"
+    }
+
+    fn contract(&self) -> &'static str {
+        "containerd.md: shim RPCs run under timeouts (State 2 s, Shutdown 3 s); only Wait blocks until the exit"
+    }
+
+    fn check(&self, h: &History) -> Verdict {
+        for (i, c) in h.calls.iter().enumerate() {
+            if c.op == Op::Wait {
+                continue;
+            }
+            let took = c
+                .returned_ns
+                .unwrap_or(h.ended_ns)
+                .saturating_sub(c.invoked_ns);
+            let hung = match c.result {
+                Outcome::Err(Failure::Timeout) => format!("the client gave up after {took} ns"),
+                Outcome::Pending if took > HANG_BOUND_NS => {
+                    format!("it had not returned {took} ns later, when the run ended")
+                }
+                _ if took > HANG_BOUND_NS => format!("it took {took} ns"),
+                _ => continue,
+            };
+            return Verdict::violation(
+                format!("{}: {hung} (bound {HANG_BOUND_NS} ns)", h.describe(i)),
+                vec![i],
+            );
+        }
+        Verdict::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn passes_when_calls_return_in_time_and_only_wait_blocks() {
+        let mut h = history(vec![
+            call(Op::Create, "c", 0, HANG_BOUND_NS),
+            call(Op::State, "c", 20, 30),
+            call(Op::Wait, "c", 40, 0).pending(),
+            call(Op::Wait, "d", 40, 50).timed_out(),
+            call(Op::State, "c", 100, 0).pending(),
+        ]);
+        h.ended_ns = 100 + HANG_BOUND_NS;
+        assert_eq!(NoCallHangs.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_call_slower_than_the_bound_violates() {
+        let h = history(vec![call(Op::Create, "c", 0, HANG_BOUND_NS + 1)]);
+        assert_eq!(evidence(NoCallHangs.check(&h)).0, vec![0]);
+    }
+
+    #[test]
+    fn a_client_timeout_violates() {
+        let h = history(vec![call(Op::State, "c", 0, 2_000_000_000).timed_out()]);
+        assert_eq!(evidence(NoCallHangs.check(&h)).0, vec![0]);
+    }
+
+    #[test]
+    fn a_call_pending_longer_than_the_bound_violates() {
+        let mut h = history(vec![call(Op::Delete, "c", 5, 0).pending()]);
+        h.ended_ns = 6 + HANG_BOUND_NS;
+        assert_eq!(evidence(NoCallHangs.check(&h)).0, vec![0]);
+    }
+}
