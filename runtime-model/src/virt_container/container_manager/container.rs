@@ -101,13 +101,14 @@ impl Container {
         inner.stop_process(process).await
     }
 
+    /// Under `inner.write()`, as upstream: a State on this container waits for the signal.
     pub async fn kill_process(
         &self,
         process: &ContainerProcess,
         signal: u32,
         all: bool,
     ) -> Result<()> {
-        let inner = self.inner.read().await;
+        let inner = self.inner.write().await;
         inner.signal_process(process, signal, all).await
     }
 
@@ -141,7 +142,7 @@ impl Container {
 
     /// `Container::pause`: if init is not Running, warn and succeed; else agent pause.
     pub async fn pause(&self) -> Result<()> {
-        let inner = self.inner.read().await;
+        let inner = self.inner.write().await;
         if inner.init_process.get_status().await != ProcessStatus::Running {
             warn!(container_id = %self.container_id, "container is not running");
             return Ok(());
@@ -156,13 +157,13 @@ impl Container {
         Ok(())
     }
 
-    /// `Container::resume`: only from Paused.
+    /// `Container::resume`: if init is not Paused, warn and succeed; else agent resume.
     pub async fn resume(&self) -> Result<()> {
-        let inner = self.inner.read().await;
-        inner
-            .check_state(&[ProcessStatus::Paused])
-            .await
-            .context("check state")?;
+        let inner = self.inner.write().await;
+        if inner.init_process.get_status().await != ProcessStatus::Paused {
+            warn!(container_id = %self.container_id, "container is not paused");
+            return Ok(());
+        }
         self.agent
             .resume_container(ContainerID {
                 container_id: self.container_id.clone(),

@@ -160,12 +160,16 @@ impl ExitWatcher {
         }
         let exit_time = Some(SystemTime::now());
         if self.ctx.exit_state_atomic {
-            let mut status = self.status.write().await;
+            // Same lock order as `Process::state`: exit status, then status.
             let mut exit_status = self.exit_status.write().await;
+            let mut status = self.status.write().await;
             exit_status.exit_code = resp.status;
             exit_status.exit_time = exit_time;
             *status = ProcessStatus::Stopped;
         } else {
+            // `cleanup_container` already set Stopped; upstream's other worker threads can
+            // read (Stopped, exit code 0, no exit time) until the exit code is written.
+            tokio::task::yield_now().await;
             let mut exit_status = self.exit_status.write().await;
             exit_status.exit_code = resp.status;
             exit_status.exit_time = exit_time;
