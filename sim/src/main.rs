@@ -167,7 +167,7 @@ fn progress_bar(enabled: bool) -> impl Fn(usize, usize) + Sync {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let article = Article::default();
+    let article = Article::by_name(&args.scenario).expect("validated scenario name");
     let profiles: Vec<Profile> = match args.profile {
         Some(p) => vec![p],
         None => Profile::ALL.to_vec(),
@@ -194,7 +194,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let bar = progress_bar(!args.json && std::io::stderr().is_terminal());
     let exe = std::env::current_exe()?;
-    let (runs, wall) = runner::timed(|| runner::run_jobs(&exe, &jobs, workers, &bar));
+    let (runs, wall) =
+        runner::timed(|| runner::run_jobs(&exe, &args.scenario, &jobs, workers, &bar));
     let runs = runs?;
     let rows: Vec<_> = profiles
         .iter()
@@ -234,7 +235,7 @@ fn seed(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (profile, seed) = (args.profile, args.seed);
     let run = runner::on_fresh_thread(move || {
         runner::run_article_seed(
-            Article::default(),
+            Article::by_name(&args.scenario).expect("validated scenario name"),
             profile,
             seed,
             Latencies::default(),
@@ -253,7 +254,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     );
     let run = runner::on_fresh_thread(move || {
         runner::run_article_seed(
-            Article::default(),
+            Article::by_name(&args.scenario).expect("validated scenario name"),
             profile,
             seed,
             Latencies::default(),

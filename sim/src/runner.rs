@@ -156,15 +156,16 @@ pub struct Job {
 
 /// Runs one seed in a child process of `exe` (the kata-dst binary), which prints the
 /// [`SeedRun`] as one JSON line.
-pub fn run_in_process(exe: &Path, job: Job) -> Result<SeedRun> {
+pub fn run_in_process(exe: &Path, scenario: &str, job: Job) -> Result<SeedRun> {
     let out = Command::new(exe)
         .args([
             "seed",
+            "--scenario",
+            scenario,
             "--profile",
             job.profile.name,
-            "--seed",
-            &job.seed.to_string(),
         ])
+        .args(["--seed", &job.seed.to_string()])
         .env("RUST_LOG", "off")
         .output()
         .map_err(|e| anyhow!("cannot start {}: {e}", exe.display()))?;
@@ -184,6 +185,7 @@ pub fn run_in_process(exe: &Path, job: Job) -> Result<SeedRun> {
 /// order. `progress(done, total)` is called after each job.
 pub fn run_jobs(
     exe: &Path,
+    scenario: &str,
     jobs: &[Job],
     workers: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -197,7 +199,7 @@ pub fn run_jobs(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&job) = jobs.get(i) else { break };
-                let r = run_in_process(exe, job);
+                let r = run_in_process(exe, scenario, job);
                 results.lock().unwrap()[i] = Some(r);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
             });

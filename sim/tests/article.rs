@@ -10,7 +10,7 @@ const SEEDS: std::ops::Range<u64> = 100..108;
 fn run(profile: Profile) -> (ProfileSummary, Vec<SeedRun>) {
     let jobs: Vec<Job> = SEEDS.map(|seed| Job { profile, seed }).collect();
     let exe = std::path::Path::new(env!("CARGO_BIN_EXE_kata-dst"));
-    let runs = run_jobs(exe, &jobs, 2, &|_, _| {}).expect("every seed runs");
+    let runs = run_jobs(exe, "article", &jobs, 2, &|_, _| {}).expect("every seed runs");
     (summarize(profile.name, &runs), runs)
 }
 

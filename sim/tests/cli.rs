@@ -39,7 +39,7 @@ fn unknown_profile_lists_the_profiles() {
 fn unknown_scenario_lists_the_scenarios() {
     assert_usage_error(
         &["--scenario", "chaos"],
-        "unknown scenario 'chaos' (valid: article)",
+        "unknown scenario 'chaos' (valid: article, article-small)",
     );
 }
 

@@ -46,11 +46,33 @@ fn a_batch_in_another_order_gives_the_same_traces() {
         .flat_map(|&profile| (10..13).map(move |seed| Job { profile, seed }))
         .collect();
     let backward: Vec<Job> = forward.iter().rev().copied().collect();
-    let mut a = run_jobs(exe, &forward, 2, &|_, _| {}).expect("batch runs");
-    let mut b = run_jobs(exe, &backward, 2, &|_, _| {}).expect("batch runs");
+    let mut a = run_jobs(exe, "article", &forward, 2, &|_, _| {}).expect("batch runs");
+    let mut b = run_jobs(exe, "article", &backward, 2, &|_, _| {}).expect("batch runs");
     b.reverse();
     a.iter_mut()
         .chain(b.iter_mut())
         .for_each(|r| r.first_error = None);
     assert_eq!(a, b);
+}
+
+#[test]
+fn a_few_hundred_small_seeds_repeat_in_reverse_order() {
+    use runtime_model::Profile;
+    use sim::runner::{run_jobs, Job, SeedRun};
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_kata-dst"));
+    let forward: Vec<Job> = Profile::ALL
+        .iter()
+        .flat_map(|&profile| (0..70).map(move |seed| Job { profile, seed }))
+        .collect();
+    let backward: Vec<Job> = forward.iter().rev().copied().collect();
+    let hashes = |runs: &[SeedRun]| -> Vec<u64> { runs.iter().map(|r| r.trace_hash).collect() };
+    let a = run_jobs(exe, "article-small", &forward, 2, &|_, _| {}).expect("batch runs");
+    let mut b = run_jobs(exe, "article-small", &backward, 2, &|_, _| {}).expect("batch runs");
+    b.reverse();
+    assert_eq!(hashes(&a), hashes(&b));
+    let distinct: std::collections::BTreeSet<u64> = hashes(&a).into_iter().collect();
+    assert!(
+        distinct.len() > a.len() / 2,
+        "seeds should give different traces"
+    );
 }

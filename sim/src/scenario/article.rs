@@ -46,6 +46,23 @@ impl Default for Article {
 }
 
 impl Article {
+    /// A built-in scenario by name: `article` (the article's script) or `article-small`
+    /// (one pod, one container, four loops, short pauses: a fast run of the same shape).
+    pub fn by_name(name: &str) -> Option<Article> {
+        match name {
+            "article" => Some(Article::default()),
+            "article-small" => Some(Article {
+                pods: 1,
+                containers_per_pod: 1,
+                loops: 4,
+                before_kill: Duration::from_millis(100),
+                between_rounds: Duration::from_millis(50),
+                tail: Duration::from_millis(100),
+            }),
+            _ => None,
+        }
+    }
+
     /// `race-test-1` .. `race-test-N`, each with containers `c1`, `c2`, ...
     pub fn pods(&self) -> Vec<PodSpec> {
         (1..=self.pods)

@@ -3,4 +3,4 @@
 pub mod article;
 
 /// The names of the built-in scenarios, for the CLI.
-pub const SCENARIOS: [&str; 1] = ["article"];
+pub const SCENARIOS: [&str; 2] = ["article", "article-small"];
