@@ -231,17 +231,17 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn seed(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+/// Runs the seed `args` names on a fresh thread of this process.
+fn run_one(args: &ReplayArgs, log: LogOutput) -> anyhow::Result<runner::SeedRun> {
+    let article = Article::by_name(&args.scenario).expect("validated scenario name");
     let (profile, seed) = (args.profile, args.seed);
-    let run = runner::on_fresh_thread(move || {
-        runner::run_article_seed(
-            Article::by_name(&args.scenario).expect("validated scenario name"),
-            profile,
-            seed,
-            Latencies::default(),
-            LogOutput::Quiet,
-        )
-    })?;
+    runner::on_fresh_thread(move || {
+        runner::run_article_seed(article, profile, seed, Latencies::default(), log)
+    })
+}
+
+fn seed(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let run = run_one(&args, LogOutput::Quiet)?;
     println!("{}", serde_json::to_string(&run)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -252,15 +252,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         "kata-dst replay: scenario {}, profile {profile}, seed {seed}",
         args.scenario
     );
-    let run = runner::on_fresh_thread(move || {
-        runner::run_article_seed(
-            Article::by_name(&args.scenario).expect("validated scenario name"),
-            profile,
-            seed,
-            Latencies::default(),
-            LogOutput::Stdout,
-        )
-    })?;
+    let run = run_one(&args, LogOutput::Stdout)?;
     println!(
         "summary: profile {} seed {}: {} `get state for` errors, {} `Container not found in state query` warnings, {} shim RPCs, {} events, {:.3} s simulated, trace {:016x}",
         run.profile,
