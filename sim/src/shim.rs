@@ -43,13 +43,9 @@ pub struct ContainerdAddr {
 
 /// One running shim, as the world sees it.
 pub struct Shim {
-    pub sid: String,
     pub addr: SocketAddr,
-    pub node: NodeId,
     /// Up while the shim process serves.
     pub up: Liveness,
-    pub handler: Arc<RuntimeHandlerManager>,
-    pub vmm: Arc<FakeVmm>,
 }
 
 /// Everything a shim node needs to start.
@@ -122,12 +118,8 @@ impl Shim {
             .build();
         *node_id.lock().unwrap() = Some(node.id());
         Arc::new(Shim {
-            sid: spec.sid,
             addr: spec.addr,
-            node: node.id(),
             up,
-            handler,
-            vmm,
         })
     }
 }

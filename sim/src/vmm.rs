@@ -24,7 +24,6 @@ pub struct FakeVmm {
     tid: u32,
     timing: Arc<dyn Timing>,
     node: Mutex<Option<NodeId>>,
-    agent: Mutex<Option<Arc<KataAgent>>>,
     /// Up while the VM runs and its agent listens.
     pub up: Liveness,
 }
@@ -37,14 +36,8 @@ impl FakeVmm {
             tid,
             timing,
             node: Mutex::new(None),
-            agent: Mutex::new(None),
             up: Liveness::new(false),
         }
-    }
-
-    /// The agent of the running VM, if any (for inspecting the guest's final state).
-    pub fn agent(&self) -> Option<Arc<KataAgent>> {
-        self.agent.lock().unwrap().clone()
     }
 
     /// Ends the VM at once, as a VMM crash or a host OOM kill would.
@@ -52,7 +45,6 @@ impl FakeVmm {
         if let Some(node) = self.node.lock().unwrap().take() {
             Handle::current().kill(node);
         }
-        self.agent.lock().unwrap().take();
         self.up.set(false);
     }
 }
@@ -69,15 +61,15 @@ impl Hypervisor for FakeVmm {
             return Err(anyhow!("VM did not start within {timeout_ms} ms"));
         }
         crate::clock::sleep(boot).await;
-        let agent = KataAgent::new(self.timing.clone());
         let listening = Liveness::new(false);
-        let (serving, addr, init_agent) = (listening.clone(), self.addr, agent.clone());
+        let (serving, addr, timing) = (listening.clone(), self.addr, self.timing.clone());
         let node = Handle::current()
             .create_node()
             .name(self.name.clone())
             .ip(addr.ip())
             .init(move || {
-                let (agent, serving) = (init_agent.clone(), serving.clone());
+                // A booted VM starts with an empty guest: a fresh agent.
+                let (agent, serving) = (KataAgent::new(timing.clone()), serving.clone());
                 async move {
                     let ep = Endpoint::bind(addr)
                         .await
@@ -89,7 +81,6 @@ impl Hypervisor for FakeVmm {
             .build();
         let _ = listening.watch().wait_for(|up| *up).await;
         *self.node.lock().unwrap() = Some(node.id());
-        *self.agent.lock().unwrap() = Some(agent);
         self.up.set(true);
         Ok(())
     }

@@ -31,7 +31,6 @@ pub struct World {
     pub containerd: Arc<Containerd>,
     pub ctr: Arc<Ctr>,
     pub cri: Arc<Cri>,
-    pub shims: Vec<Arc<Shim>>,
     pub pods: Vec<PodSpec>,
 }
 
@@ -60,7 +59,6 @@ impl World {
                 Handle::current().kill(node);
             }
         });
-        let mut shims = Vec::with_capacity(pods.len());
         for (i, pod) in pods.iter().enumerate() {
             let n = i as u16 + 1;
             let shim = Shim::start(ShimSpec {
@@ -85,7 +83,6 @@ impl World {
                 TtrpcClient::new(rpc, TASK_SERVICE),
                 recorder.clone(),
             )));
-            shims.push(shim);
         }
         Ok(World {
             ctr: Arc::new(Ctr {
@@ -95,7 +92,6 @@ impl World {
                 containerd: containerd.clone(),
             }),
             containerd,
-            shims,
             pods,
         })
     }

@@ -46,12 +46,9 @@ fn a_batch_in_another_order_gives_the_same_traces() {
         .flat_map(|&profile| (10..13).map(move |seed| Job { profile, seed }))
         .collect();
     let backward: Vec<Job> = forward.iter().rev().copied().collect();
-    let mut a = run_jobs(exe, "article", &forward, 2, &|_, _| {}).expect("batch runs");
+    let a = run_jobs(exe, "article", &forward, 2, &|_, _| {}).expect("batch runs");
     let mut b = run_jobs(exe, "article", &backward, 2, &|_, _| {}).expect("batch runs");
     b.reverse();
-    a.iter_mut()
-        .chain(b.iter_mut())
-        .for_each(|r| r.first_error = None);
     assert_eq!(a, b);
 }
 

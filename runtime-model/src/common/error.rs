@@ -7,8 +7,6 @@ pub enum Error {
     ContainerNotFound(String),
     #[error("failed to find process {0}")]
     ProcessNotFound(String),
-    #[error("unexpected container status {0:?}")]
-    UnexpectedContainerStatus(String),
 }
 
 #[cfg(test)]

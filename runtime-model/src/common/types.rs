@@ -137,13 +137,6 @@ pub struct TaskExit {
     pub exited_at: Option<SystemTime>,
 }
 
-/// Why the shim process ends: the runtime handler returns this after a Shutdown that
-/// stopped the sandbox (`Action::Shutdown` upstream).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Shutdown,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

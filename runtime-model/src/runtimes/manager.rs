@@ -68,11 +68,6 @@ impl RuntimeHandlerManager {
         self.profile
     }
 
-    /// The runtime instance once the sandbox started, for inspection.
-    pub async fn runtime_instance(&self) -> Option<Arc<RuntimeInstance>> {
-        self.inner.read().await.runtime_instance.clone()
-    }
-
     /// Creates the runtime instance and starts the sandbox, holding the manager's write
     /// lock throughout (`try_init_runtime_instance`).
     async fn try_init_runtime_instance(&self) -> Result<()> {

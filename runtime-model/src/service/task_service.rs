@@ -24,11 +24,6 @@ use crate::runtimes::RuntimeHandlerManager;
 /// The ttrpc service name of the shim v2 Task API.
 pub const TASK_SERVICE: &str = "containerd.task.v3.Task";
 
-/// The Task methods the service serves.
-pub const TASK_METHODS: [&str; 9] = [
-    "Create", "Start", "State", "Kill", "Wait", "Delete", "Shutdown", "Pause", "Resume",
-];
-
 /// The answer to one request, and whether the shim process ends after sending it.
 pub struct ServiceReply {
     pub response: ttrpc::Response,

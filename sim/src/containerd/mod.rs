@@ -181,16 +181,6 @@ impl Containerd {
         self.shims.lock().unwrap().insert(conn.sid.clone(), conn);
     }
 
-    /// The ids in the task list, in id order.
-    pub fn task_ids(&self) -> Vec<String> {
-        self.tasks.lock().unwrap().keys().cloned().collect()
-    }
-
-    /// The ids with container metadata, in id order.
-    pub fn container_ids(&self) -> Vec<String> {
-        self.containers.lock().unwrap().iter().cloned().collect()
-    }
-
     fn task(&self, id: &str) -> Result<Arc<ShimConn>, CtrdError> {
         self.tasks
             .lock()

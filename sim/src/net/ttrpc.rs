@@ -21,14 +21,6 @@ pub enum TtrpcError {
 }
 
 impl TtrpcError {
-    /// The status code, where the server sent one.
-    pub fn code(&self) -> Option<Code> {
-        match self {
-            TtrpcError::Status(s) => Some(s.code()),
-            _ => None,
-        }
-    }
-
     /// The text containerd logs for this error.
     pub fn message(&self) -> String {
         match self {

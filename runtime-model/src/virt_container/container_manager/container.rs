@@ -173,9 +173,4 @@ impl Container {
         inner.init_process.set_status(ProcessStatus::Running).await;
         Ok(())
     }
-
-    /// Whether rootfs and volumes are still mounted (for the resource-release check).
-    pub async fn resources(&self) -> Resources {
-        self.inner.read().await.resources
-    }
 }

@@ -137,18 +137,6 @@ impl VirtContainerManager {
         self.containers.write().await.remove(container_id);
         Ok(state)
     }
-
-    /// Whether the container's rootfs and volumes are still mounted; None if unknown.
-    pub async fn container_resources(
-        &self,
-        container_id: &str,
-    ) -> Option<super::container_inner::Resources> {
-        let containers = self.containers.read().await;
-        match containers.get(container_id) {
-            Some(c) => Some(c.resources().await),
-            None => None,
-        }
-    }
 }
 
 #[async_trait]
