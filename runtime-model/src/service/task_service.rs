@@ -39,8 +39,9 @@ impl TaskService {
         TaskService { handler }
     }
 
-    /// Serves one ttrpc request. The handler runs inside a timeout of the request's
-    /// `timeout_nano` when the client set one.
+    /// Serves one ttrpc request. When the client set `timeout_nano`, the handler runs
+    /// inside that timeout and, like the ttrpc server, an expired one answers
+    /// DEADLINE_EXCEEDED `timeout` (the handler future is dropped).
     pub async fn handle(&self, req: &ttrpc::Request) -> ServiceReply {
         let task_req = match translate_request(req) {
             Ok(r) => r,
@@ -51,7 +52,9 @@ impl TaskService {
             match tokio::time::timeout(deadline, self.handler.handler_task_message(task_req)).await
             {
                 Ok(r) => r,
-                Err(_) => Err(anyhow::anyhow!("handler timed out after {:?}", deadline)),
+                Err(_) => {
+                    return reply_status(ttrpc::get_status(Code::DEADLINE_EXCEEDED, "timeout"))
+                }
             }
         } else {
             self.handler.handler_task_message(task_req).await
