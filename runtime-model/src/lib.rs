@@ -27,6 +27,7 @@ pub mod hypervisor;
 pub mod profile;
 pub mod runtimes;
 pub mod service;
+pub mod sync;
 pub mod virt_container;
 
 pub use profile::Profile;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runtime_model::agent::{HealthCheckResponse, WaitProcessResponse};
-use tokio::sync::watch;
+use runtime_model::sync::watch;
 use tracing::debug;
 
 use crate::latency::{pause, AgentWork, Site, Timing};

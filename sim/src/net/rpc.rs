@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use madsim::net::Endpoint;
-use tokio::sync::watch;
+use runtime_model::sync::watch;
 
 use crate::latency::{pause, Site, Timing};
 

@@ -117,7 +117,7 @@ impl Container {
         &self,
         process: &ContainerProcess,
     ) -> Result<(
-        Option<tokio::sync::watch::Receiver<bool>>,
+        Option<crate::sync::watch::Receiver<bool>>,
         Arc<RwLock<crate::common::types::ProcessExitStatus>>,
     )> {
         let inner = self.inner.read().await;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{watch, Mutex, RwLock};
+use tokio::sync::{Mutex, RwLock};
 use tracing::{error, info};
 
 use super::ContainerMap;
@@ -12,6 +12,7 @@ use crate::agent::{Agent, ContainerID, ContainerProcessID, WaitProcessRequest};
 use crate::common::types::{
     ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
 };
+use crate::sync::watch;
 
 /// A container's init process or one of its exec processes.
 ///

@@ -1,0 +1,4 @@
+//! Synchronisation primitives whose behaviour does not depend on process-global state,
+//! so a simulated run is the same whatever ran before it in the process.
+
+pub mod watch;
