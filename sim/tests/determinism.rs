@@ -1,7 +1,5 @@
-//! The same seed gives the same trace, bit for bit.
-//!
-
-//! another order and a replay all start from the same state.
+//! The same seed gives the same trace, bit for bit: in a new process, in a batch in
+//! another order, and again in the same process.
 
 fn replay_summary(profile: &str, seed: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kata-dst"))
