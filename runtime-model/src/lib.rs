@@ -25,6 +25,7 @@ pub mod common;
 pub mod hooks;
 pub mod hypervisor;
 pub mod profile;
+pub mod resource;
 pub mod runtimes;
 pub mod service;
 pub mod sync;

@@ -74,6 +74,13 @@ impl KataAgent {
         serve(ep, self.timing.clone(), Site::Vsock, handler).await;
     }
 
+    /// The ids of the containers in the guest, sorted.
+    pub fn container_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.procs.lock().unwrap().keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     /// The status of a container's init process, if the container exists.
     pub fn status(&self, cid: &str) -> Option<GuestStatus> {
         self.procs.lock().unwrap().get(cid).map(|p| p.status)

@@ -46,3 +46,12 @@ pub async fn sleep(d: Duration) {
 pub async fn timeout<F: Future>(d: Duration, f: F) -> Option<F::Output> {
     madsim::time::timeout(to_madsim(d), f).await.ok()
 }
+
+/// The node time (ns since the run started) of a wall-clock instant of the run (an
+/// `exited_at` from the model). None outside a run or before it started.
+pub fn node_ns_of(t: std::time::SystemTime) -> Option<u64> {
+    let handle = madsim::time::TimeHandle::try_current()?;
+    let start = handle.now_time() - handle.elapsed();
+    let since = t.duration_since(start).ok()?;
+    Some((from_madsim(since).as_nanos()) as u64)
+}

@@ -11,11 +11,39 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// A latency range in microseconds, `[lo, hi)` (a point when equal).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A latency range in microseconds, `[lo, hi)` (a point when equal). Written as a
+/// number for a point and as `[lo, hi]` for a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "MicrosRepr", into = "MicrosRepr")]
 pub struct Micros {
     pub lo: u64,
     pub hi: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum MicrosRepr {
+    Point(u64),
+    Range([u64; 2]),
+}
+
+impl From<MicrosRepr> for Micros {
+    fn from(r: MicrosRepr) -> Micros {
+        match r {
+            MicrosRepr::Point(us) => Micros::new(us, us),
+            MicrosRepr::Range([lo, hi]) => Micros::new(lo, hi),
+        }
+    }
+}
+
+impl From<Micros> for MicrosRepr {
+    fn from(m: Micros) -> MicrosRepr {
+        if m.lo == m.hi {
+            MicrosRepr::Point(m.lo)
+        } else {
+            MicrosRepr::Range([m.lo, m.hi])
+        }
+    }
 }
 
 impl Micros {
@@ -57,7 +85,8 @@ pub enum AgentWork {
 }
 
 /// The latencies of the simulated node. Each default states where it comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Latencies {
     /// One `ctr` invocation on a node running 150 `ctr task ls` loops: a Go binary's exec,
     /// runtime start and gRPC dial take 10-20 ms of CPU; with 150 loops contending for a

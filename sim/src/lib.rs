@@ -6,9 +6,12 @@
 pub mod agent;
 pub mod clock;
 pub mod containerd;
+pub mod corpus;
 pub mod cri;
 pub mod ctr;
+pub mod explore;
 pub mod latency;
+pub mod matrix;
 pub mod net;
 pub mod recorder;
 pub mod report;

@@ -1,7 +1,10 @@
 //! `kata-dst`: deterministic simulation testing for Kata Containers' runtime-rs.
 #![forbid(unsafe_code)]
 
+mod commands;
+
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -33,11 +36,17 @@ struct Cli {
 enum Command {
     /// Run a scenario over many seeds for each profile and print the table (the default).
     Run(RunArgs),
-    /// Replay one seed: its log (RUST_LOG respected, default info) and a summary.
+    /// Replay a seed file (`replay seeds/<file>`), a generated case (`--campaign S --case I
+    /// --profile P`) or an article seed (`--profile P --seed N`).
     Replay(ReplayArgs),
-    /// Run one seed and print its result as one JSON line (what batch runs spawn).
+    /// Generate cases until one violates a property, shrink it and save it under seeds/.
+    Explore(ExploreArgs),
+    /// Run generated cases on every profile; per profile and property: cases, violations,
+    /// the first failing case; and how often each sometimes situation was reached.
+    Matrix(MatrixArgs),
+    /// Run one article seed and print its result as one JSON line (what batch runs spawn).
     #[command(hide = true)]
-    Seed(ReplayArgs),
+    Seed(SeedArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -63,7 +72,7 @@ struct RunArgs {
 }
 
 #[derive(Args, Debug)]
-struct ReplayArgs {
+struct SeedArgs {
     #[arg(long, value_parser = parse_profile)]
     profile: Profile,
     #[arg(long, value_parser = parse_number, allow_hyphen_values = true)]
@@ -72,9 +81,83 @@ struct ReplayArgs {
     scenario: String,
 }
 
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// A seed file (from seeds/ or `kata-dst explore`).
+    file: Option<PathBuf>,
+    /// The profile (for a seed file: default the one it was found on).
+    #[arg(long, value_parser = parse_profile)]
+    profile: Option<Profile>,
+    /// An article-scenario seed.
+    #[arg(long, value_parser = parse_number, allow_hyphen_values = true, conflicts_with_all = ["file", "campaign", "case"])]
+    seed: Option<u64>,
+    /// The article scenario (with --seed).
+    #[arg(long, default_value = "article", value_parser = parse_scenario)]
+    scenario: String,
+    /// The campaign of a generated case (with --case).
+    #[arg(long, value_parser = parse_number, allow_hyphen_values = true, requires = "case", conflicts_with = "file")]
+    campaign: Option<u64>,
+    /// The index of a generated case in its campaign (with --campaign).
+    #[arg(long, value_parser = parse_number, allow_hyphen_values = true, requires = "campaign")]
+    case: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+struct ExploreArgs {
+    /// The profile to explore.
+    #[arg(long, default_value = "rs-3.24", value_parser = parse_profile)]
+    profile: Profile,
+    /// Stop at a violation of this property (default: of any property).
+    #[arg(long, value_parser = parse_property)]
+    property: Option<String>,
+    /// Cases to try at most.
+    #[arg(long, default_value_t = 10_000, value_parser = parse_count, allow_hyphen_values = true)]
+    cases: u64,
+    /// The campaign seed: case I of campaign S is always the same case.
+    #[arg(long, default_value_t = 0, value_parser = parse_number, allow_hyphen_values = true)]
+    campaign: u64,
+    /// Only calls through containerd's Tasks service (no direct shim calls).
+    #[arg(long)]
+    tasks_only: bool,
+    /// Where the shrunk case is saved.
+    #[arg(long, default_value = "seeds")]
+    out: PathBuf,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = parse_count)]
+    jobs: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+struct MatrixArgs {
+    /// Generated cases per profile (PROPTEST_CASES also sets it).
+    #[arg(long, value_parser = parse_count, allow_hyphen_values = true)]
+    seeds: Option<u64>,
+    /// The campaign seed.
+    #[arg(long, default_value_t = 0, value_parser = parse_number, allow_hyphen_values = true)]
+    campaign: u64,
+    /// Print the matrix as one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = parse_count)]
+    jobs: Option<u64>,
+}
+
 fn parse_profile(s: &str) -> Result<Profile, String> {
     Profile::by_name(s)
         .ok_or_else(|| format!("unknown profile '{s}' (valid: {})", Profile::names()))
+}
+
+fn parse_property(s: &str) -> Result<String, String> {
+    let names = sim::explore::judge::property_names();
+    if names.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "unknown property '{s}' (valid: {})",
+            names.join(", ")
+        ))
+    }
 }
 
 fn parse_scenario(s: &str) -> Result<String, String> {
@@ -133,6 +216,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Replay(args)) => replay(args),
+        Some(Command::Explore(args)) => commands::explore(args),
+        Some(Command::Matrix(args)) => commands::matrix(args),
         Some(Command::Seed(args)) => seed(args),
         Some(Command::Run(args)) => run(args),
         None => run(cli.run),
@@ -232,7 +317,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs the seed `args` names on a fresh thread of this process.
-fn run_one(args: &ReplayArgs, log: LogOutput) -> anyhow::Result<runner::SeedRun> {
+fn run_one(args: &SeedArgs, log: LogOutput) -> anyhow::Result<runner::SeedRun> {
     let article = Article::by_name(&args.scenario).expect("validated scenario name");
     let (profile, seed) = (args.profile, args.seed);
     runner::on_fresh_thread(move || {
@@ -240,13 +325,32 @@ fn run_one(args: &ReplayArgs, log: LogOutput) -> anyhow::Result<runner::SeedRun>
     })
 }
 
-fn seed(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let run = run_one(&args, LogOutput::Quiet)?;
     println!("{}", serde_json::to_string(&run)?);
     Ok(ExitCode::SUCCESS)
 }
 
 fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    if let Some(file) = &args.file {
+        return commands::replay_file(file, args.profile);
+    }
+    match (args.profile, args.seed, args.campaign, args.case) {
+        (Some(profile), None, Some(campaign), Some(case)) => {
+            commands::replay_generated(profile, campaign, case)
+        }
+        (Some(profile), Some(seed), None, None) => replay_article(SeedArgs {
+            profile,
+            seed,
+            scenario: args.scenario,
+        }),
+        _ => Err(anyhow::anyhow!(
+            "replay needs a seed file, or --profile with --campaign and --case, or --profile with --seed"
+        )),
+    }
+}
+
+fn replay_article(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let (profile, seed) = (args.profile, args.seed);
     println!(
         "kata-dst replay: scenario {}, profile {profile}, seed {seed}",

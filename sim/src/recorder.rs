@@ -1,37 +1,49 @@
 //! The recorder: what one run observably did.
 //!
-//! Every RPC containerd makes to a shim (method, id, simulated invoke and return times,
-//! status code and the answer's essentials or the error text) and every event it receives
-//! is folded into a trace hash, so two runs can be compared bit for bit. Log lines are
-//! tallied the way the article greps them (see [`LogTally`]).
+//! Every Task API call containerd makes to a shim (which client lane caused it, the
+//! operation and id, whether the id was in containerd's task list at invocation, the
+//! simulated invoke and return times, and the answer's essentials or the error) and every
+//! event containerd receives is kept as a [`properties::History`] and folded into a trace
+//! hash, so two runs can be compared bit for bit. Log lines are tallied the way the
+//! article greps them (see [`LogTally`]).
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use properties::{Call, Event, FinalState, History, Op, Outcome, TaskExit};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
+use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
-/// The observable result of one RPC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RpcResult<'a> {
-    /// OK, with the task status and exit status of the answer (0 where it has none).
-    Ok { status: i32, exit_status: u32 },
-    /// A ttrpc status from the shim.
-    Status { code: i32, message: &'a str },
-    /// The connection closed.
-    Closed,
-    /// The caller's deadline passed.
-    Timeout,
+tokio::task_local! {
+    /// The client lane the current task acts for (see [`lane`]).
+    pub static LANE: u32;
+}
+
+/// The lane of calls no client lane made: the CRI plugin's pod setup and exit monitors.
+pub const FIXTURE_LANE: u32 = u32::MAX;
+
+/// The lane the current task acts for: the enclosing [`LANE`] scope, else the fixture.
+pub fn lane() -> u32 {
+    LANE.try_with(|l| *l).unwrap_or(FIXTURE_LANE)
 }
 
 /// Simulated time since the run started.
 pub fn sim_now() -> Duration {
     crate::clock::now()
 }
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
+/// Where a call's answer goes once it comes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallSlot(usize);
 
 #[derive(Default)]
 pub struct Recorder {
@@ -41,8 +53,11 @@ pub struct Recorder {
 #[derive(Default)]
 struct Inner {
     hasher: DefaultHasher,
-    rpcs: u64,
-    events: u64,
+    calls: Vec<Call>,
+    events: Vec<Event>,
+    created_ids: BTreeSet<String>,
+    /// containerd's task list, mirrored.
+    listed: BTreeSet<String>,
 }
 
 impl Recorder {
@@ -50,22 +65,67 @@ impl Recorder {
         Arc::new(Recorder::default())
     }
 
-    /// Records one containerd -> shim RPC.
-    pub fn rpc(&self, method: &str, id: &str, invoked: Duration, result: RpcResult<'_>) {
-        let returned = sim_now();
+    /// containerd added `id` to its task list (`true`) or removed it.
+    pub fn listed(&self, id: &str, listed: bool) {
         let mut inner = self.inner.lock().unwrap();
-        inner.rpcs += 1;
-        let h = &mut inner.hasher;
-        (method, id, invoked.as_nanos(), returned.as_nanos()).hash(h);
-        result.hash(h);
+        if listed {
+            inner.listed.insert(id.to_string());
+        } else {
+            inner.listed.remove(id);
+        }
     }
 
-    /// Records one event containerd received from a shim.
-    pub fn event(&self, topic: &str, id: &str, exit_status: u32) {
-        let now = sim_now();
+    /// containerd invokes `op` on `id` at a shim, for the current [`lane`]. `listed` is
+    /// whether containerd listed `id` when it decided to call (None: look now).
+    pub fn invoke(&self, op: Op, id: &str, listed: Option<bool>) -> CallSlot {
+        let lane = lane();
         let mut inner = self.inner.lock().unwrap();
-        inner.events += 1;
-        (topic, id, exit_status, now.as_nanos()).hash(&mut inner.hasher);
+        let listed_at_invoke = listed.unwrap_or_else(|| inner.listed.contains(id));
+        if op == Op::Create {
+            inner.created_ids.insert(id.to_string());
+        }
+        let invoked_ns = ns(sim_now());
+        (lane, op, id, invoked_ns).hash(&mut inner.hasher);
+        inner.calls.push(Call {
+            lane,
+            container: id.to_string(),
+            op,
+            invoked_ns,
+            returned_ns: None,
+            result: Outcome::Pending,
+            listed_at_invoke,
+        });
+        CallSlot(inner.calls.len() - 1)
+    }
+
+    /// The call in `slot` came back with `result`.
+    pub fn returned(&self, slot: CallSlot, result: Outcome) {
+        let now = ns(sim_now());
+        let mut inner = self.inner.lock().unwrap();
+        (slot.0, now, &result).hash(&mut inner.hasher);
+        let call = &mut inner.calls[slot.0];
+        call.returned_ns = Some(now);
+        call.result = result;
+    }
+
+    /// containerd received a TaskExit event.
+    pub fn task_exit(
+        &self,
+        container: &str,
+        pid: u32,
+        exit_status: u32,
+        exited_at_ns: Option<u64>,
+    ) {
+        let at_ns = ns(sim_now());
+        let mut inner = self.inner.lock().unwrap();
+        (container, pid, exit_status, exited_at_ns, at_ns).hash(&mut inner.hasher);
+        inner.events.push(Event::TaskExit(TaskExit {
+            container: container.to_string(),
+            pid,
+            exit_status,
+            exited_at_ns,
+            at_ns,
+        }));
     }
 
     /// The hash of everything recorded so far.
@@ -74,24 +134,22 @@ impl Recorder {
     }
 
     pub fn rpc_count(&self) -> u64 {
-        self.inner.lock().unwrap().rpcs
+        self.inner.lock().unwrap().calls.len() as u64
     }
 
     pub fn event_count(&self) -> u64 {
-        self.inner.lock().unwrap().events
+        self.inner.lock().unwrap().events.len() as u64
     }
-}
 
-impl Hash for RpcResult<'_> {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        match *self {
-            RpcResult::Ok {
-                status,
-                exit_status,
-            } => (0u8, status, exit_status).hash(h),
-            RpcResult::Status { code, message } => (1u8, code, message).hash(h),
-            RpcResult::Closed => 2u8.hash(h),
-            RpcResult::Timeout => 3u8.hash(h),
+    /// The history so far, ended now with `final_state`.
+    pub fn history(&self, final_state: FinalState) -> History {
+        let inner = self.inner.lock().unwrap();
+        History {
+            calls: inner.calls.clone(),
+            events: inner.events.clone(),
+            created_ids: inner.created_ids.clone(),
+            ended_ns: ns(sim_now()),
+            final_state,
         }
     }
 }
@@ -149,7 +207,7 @@ impl Visit for MessagePrefix {
 }
 
 impl<S: Subscriber> Layer<S> for TallyLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let level = *event.metadata().level();
         if level != Level::ERROR && level != Level::WARN {
             return;

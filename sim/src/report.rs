@@ -22,6 +22,18 @@ pub fn replay_command(profile: &str, seed: u64) -> String {
     format!("cargo run --release -- replay --profile {profile} --seed {seed}")
 }
 
+/// The command that replays case `index` of generated campaign `campaign` on `profile`.
+pub fn case_replay_command(profile: &str, campaign: u64, index: u64) -> String {
+    format!(
+        "cargo run --release -- replay --profile {profile} --campaign {campaign} --case {index}"
+    )
+}
+
+/// The command that replays a seed file.
+pub fn file_replay_command(path: &std::path::Path) -> String {
+    format!("cargo run --release -- replay {}", path.display())
+}
+
 /// Summarises the runs of one profile (in seed order).
 pub fn summarize(profile: &str, runs: &[SeedRun]) -> ProfileSummary {
     let failing: Vec<&SeedRun> = runs.iter().filter(|r| r.errors > 0).collect();

@@ -14,6 +14,7 @@ use anyhow::{anyhow, Result};
 use madsim::runtime::{Handle, Runtime};
 use runtime_model::Profile;
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
@@ -50,6 +51,8 @@ pub enum LogOutput {
     Quiet,
     /// Printed to stdout, filtered by RUST_LOG (default `info`), with simulated time.
     Stdout,
+    /// Kept, filtered like `Stdout`, and handed back with the result.
+    Capture,
 }
 
 struct SimTime;
@@ -63,14 +66,43 @@ impl tracing_subscriber::fmt::time::FormatTime for SimTime {
     }
 }
 
-/// Runs one seed of the article scenario on the calling thread.
-pub fn run_article_seed(
-    article: Article,
-    profile: Profile,
+/// A log sink for [`LogOutput::Capture`].
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What [`simulate`] hands back besides the scenario's own result.
+pub struct Simulated<T> {
+    pub value: T,
+    pub tally: Arc<LogTally>,
+    pub recorder: Arc<Recorder>,
+    /// The log, with [`LogOutput::Capture`].
+    pub log: Option<String>,
+    /// Node time when the scenario ended.
+    pub sim_time: Duration,
+}
+
+/// Runs `scenario` on containerd's node of a fresh madsim world seeded with `seed`, on
+/// the calling thread (which must not have made a std HashMap before: see
+/// [`on_fresh_thread`]). Wire latency is left to the scenario's [`Timing`].
+pub fn simulate<T, F>(
     seed: u64,
-    latencies: Latencies,
     log: LogOutput,
-) -> Result<SeedRun> {
+    scenario: impl FnOnce(Arc<Recorder>) -> F,
+) -> Result<Simulated<T>>
+where
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
     let mut config = madsim::Config::default();
     // Wire latency is decided by the run's Timing, not by madsim's random send latency.
     config.net.send_latency = Duration::ZERO..Duration::from_nanos(1);
@@ -83,11 +115,21 @@ pub fn run_article_seed(
         });
     rt.set_time_limit(crate::clock::to_madsim(TIME_LIMIT));
     let tally = Arc::new(LogTally::default());
-    let fmt_layer = (log == LogOutput::Stdout).then(|| {
+    let captured = Captured::default();
+    let writer = match log {
+        LogOutput::Quiet => None,
+        LogOutput::Stdout => Some(BoxMakeWriter::new(std::io::stdout)),
+        LogOutput::Capture => {
+            let sink = captured.clone();
+            Some(BoxMakeWriter::new(move || sink.clone()))
+        }
+    };
+    let fmt_layer = writer.map(|writer| {
         tracing_subscriber::fmt::layer()
             .with_timer(SimTime)
             .with_target(false)
             .with_ansi(false)
+            .with_writer(writer)
             .with_filter(
                 EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
             )
@@ -96,8 +138,7 @@ pub fn run_article_seed(
         .with(TallyLayer(tally.clone()).with_filter(LevelFilter::WARN))
         .with(fmt_layer);
     let recorder = Recorder::new();
-    let timing: Arc<dyn Timing> = Arc::new(SampledTiming { latencies });
-    let rec = recorder.clone();
+    let task = scenario(recorder.clone());
     let outcome = tracing::subscriber::with_default(subscriber, || {
         rt.block_on(async move {
             let node = Handle::current()
@@ -105,26 +146,47 @@ pub fn run_article_seed(
                 .name("containerd")
                 .ip(host_addr(CONTAINERD_HOST).ip())
                 .build();
-            let result = node
-                .spawn(async move { article.run(profile, timing, rec).await })
-                .await;
+            let result = node.spawn(task).await;
             let sim_time = crate::clock::now();
             result
                 .map_err(|e| anyhow!("scenario task failed: {e}"))?
-                .map(|()| sim_time)
+                .map(|value| (value, sim_time))
         })
     });
-    let sim_time = outcome?;
+    let (value, sim_time) = outcome?;
+    let log = (log == LogOutput::Capture)
+        .then(|| String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned());
+    Ok(Simulated {
+        value,
+        tally,
+        recorder,
+        log,
+        sim_time,
+    })
+}
+
+/// Runs one seed of the article scenario on the calling thread.
+pub fn run_article_seed(
+    article: Article,
+    profile: Profile,
+    seed: u64,
+    latencies: Latencies,
+    log: LogOutput,
+) -> Result<SeedRun> {
+    let timing: Arc<dyn Timing> = Arc::new(SampledTiming { latencies });
+    let run = simulate(seed, log, move |rec| async move {
+        article.run(profile, timing, rec).await
+    })?;
     Ok(SeedRun {
         profile: profile.name.to_string(),
         seed,
-        errors: tally.errors(),
-        warnings: tally.warnings(),
-        rpcs: recorder.rpc_count(),
-        events: recorder.event_count(),
-        trace_hash: recorder.trace_hash(),
-        sim_time,
-        first_error: tally.first_error(),
+        errors: run.tally.errors(),
+        warnings: run.tally.warnings(),
+        rpcs: run.recorder.rpc_count(),
+        events: run.recorder.event_count(),
+        trace_hash: run.recorder.trace_hash(),
+        sim_time: run.sim_time,
+        first_error: run.tally.first_error(),
     })
 }
 

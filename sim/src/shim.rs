@@ -14,6 +14,7 @@ use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use runtime_model::common::types::TaskExit;
+use runtime_model::resource::ResourceManager;
 use runtime_model::runtimes::{RuntimeHandlerManager, RuntimePorts};
 use runtime_model::service::TaskService;
 use runtime_model::virt_container::sandbox::EVENT_CHANNEL_CAPACITY;
@@ -43,9 +44,14 @@ pub struct ContainerdAddr {
 
 /// One running shim, as the world sees it.
 pub struct Shim {
+    pub sid: String,
     pub addr: SocketAddr,
     /// Up while the shim process serves.
     pub up: Liveness,
+    /// The runtime inside, for the final-state snapshot.
+    pub handler: Arc<RuntimeHandlerManager>,
+    pub resources: Arc<ResourceManager>,
+    pub vmm: Arc<FakeVmm>,
 }
 
 /// Everything a shim node needs to start.
@@ -83,6 +89,7 @@ impl Shim {
                 Site::Vsock,
             )))
         }));
+        let resources = Arc::new(ResourceManager::default());
         let ports = RuntimePorts {
             agent,
             hypervisor: vmm.clone(),
@@ -90,6 +97,7 @@ impl Shim {
                 timing: timing.clone(),
             }),
             shim_pid: spec.shim_pid,
+            resources: resources.clone(),
         };
         let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
         let handler = Arc::new(RuntimeHandlerManager::new(
@@ -118,8 +126,12 @@ impl Shim {
             .build();
         *node_id.lock().unwrap() = Some(node.id());
         Arc::new(Shim {
+            sid: spec.sid,
             addr: spec.addr,
             up,
+            handler,
+            resources,
+            vmm,
         })
     }
 }

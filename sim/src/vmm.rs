@@ -24,6 +24,8 @@ pub struct FakeVmm {
     tid: u32,
     timing: Arc<dyn Timing>,
     node: Mutex<Option<NodeId>>,
+    /// The agent of the running VM, if one was booted.
+    agent: Arc<Mutex<Option<Arc<KataAgent>>>>,
     /// Up while the VM runs and its agent listens.
     pub up: Liveness,
 }
@@ -36,8 +38,21 @@ impl FakeVmm {
             tid,
             timing,
             node: Mutex::new(None),
+            agent: Arc::new(Mutex::new(None)),
             up: Liveness::new(false),
         }
+    }
+
+    /// The guest's container ids if the VM runs, else None.
+    pub fn guest_containers(&self) -> Option<Vec<String>> {
+        if !self.up.is_up() {
+            return None;
+        }
+        self.agent
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|a| a.container_ids())
     }
 
     /// Ends the VM at once, as a VMM crash or a host OOM kill would.
@@ -63,6 +78,7 @@ impl Hypervisor for FakeVmm {
         crate::clock::sleep(boot).await;
         let listening = Liveness::new(false);
         let (serving, addr, timing) = (listening.clone(), self.addr, self.timing.clone());
+        let slot = self.agent.clone();
         let node = Handle::current()
             .create_node()
             .name(self.name.clone())
@@ -70,6 +86,7 @@ impl Hypervisor for FakeVmm {
             .init(move || {
                 // A booted VM starts with an empty guest: a fresh agent.
                 let (agent, serving) = (KataAgent::new(timing.clone()), serving.clone());
+                *slot.lock().unwrap() = Some(agent.clone());
                 async move {
                     let ep = Endpoint::bind(addr)
                         .await

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
+use properties::FinalState;
 use runtime_model::service::TASK_SERVICE;
 use runtime_model::Profile;
 use tokio::sync::mpsc;
@@ -32,6 +33,8 @@ pub struct World {
     pub ctr: Arc<Ctr>,
     pub cri: Arc<Cri>,
     pub pods: Vec<PodSpec>,
+    /// One shim per pod, in pod order.
+    pub shims: Vec<Arc<Shim>>,
 }
 
 impl World {
@@ -59,6 +62,7 @@ impl World {
                 Handle::current().kill(node);
             }
         });
+        let mut shims = Vec::with_capacity(pods.len());
         for (i, pod) in pods.iter().enumerate() {
             let n = i as u16 + 1;
             let shim = Shim::start(ShimSpec {
@@ -83,6 +87,7 @@ impl World {
                 TtrpcClient::new(rpc, TASK_SERVICE),
                 recorder.clone(),
             )));
+            shims.push(shim);
         }
         Ok(World {
             ctr: Arc::new(Ctr {
@@ -93,7 +98,36 @@ impl World {
             }),
             containerd,
             pods,
+            shims,
         })
+    }
+
+    /// What is left: containerd's task list, each live shim's container map, each
+    /// running VM's guest containers, and the host mounts every sandbox still holds.
+    pub async fn final_state(&self) -> FinalState {
+        let mut state = FinalState {
+            task_list: self.containerd.task_ids(),
+            ..FinalState::default()
+        };
+        for shim in &self.shims {
+            if shim.up.is_up() {
+                let ids = shim.handler.container_ids().await;
+                state
+                    .shims
+                    .insert(shim.sid.clone(), ids.into_iter().collect());
+            }
+            if let Some(ids) = shim.vmm.guest_containers() {
+                state
+                    .guests
+                    .insert(shim.sid.clone(), ids.into_iter().collect());
+                state.running_vms.insert(shim.sid.clone());
+            }
+            state.rootfs_mounted.extend(shim.resources.rootfs_mounted());
+            state
+                .volumes_mounted
+                .extend(shim.resources.volumes_mounted());
+        }
+        state
     }
 
     /// Runs every pod, all at once as kubelet would, and waits until all are ready.

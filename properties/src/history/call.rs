@@ -46,7 +46,7 @@ impl TaskStatus {
 /// carry stay at their defaults: Create and Start fill `pid`; State fills every field;
 /// Wait fills `exit_status` and `exited_at_ns`; Delete fills `pid`, `exit_status` and
 /// `exited_at_ns`; Kill and Shutdown fill nothing.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Reply {
     pub status: TaskStatus,
     pub pid: u32,
@@ -84,7 +84,7 @@ impl Code {
 }
 
 /// Why a call did not succeed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Failure {
     /// The shim answered with a ttrpc error status.
     Status { code: Code, message: String },
@@ -96,7 +96,7 @@ pub enum Failure {
 }
 
 /// What a call came back with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Ok(Reply),
     Err(Failure),
@@ -117,7 +117,9 @@ pub struct Call {
     /// Simulated time of return; `None` if it never returned before the run ended.
     pub returned_ns: Option<u64>,
     pub result: Outcome,
-    /// Whether containerd held `container` in its task list when the call was invoked.
+    /// Whether containerd held `container` in its task list when it decided to make the
+    /// call: when the call was invoked, or, for a State made by a List, when the List
+    /// took its snapshot of the task list.
     pub listed_at_invoke: bool,
 }
 

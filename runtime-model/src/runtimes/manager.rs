@@ -6,23 +6,10 @@ use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::error;
 
-use crate::agent::Agent;
 use crate::common::types::{Pid, TaskExit, TaskRequest, TaskResponse};
-use crate::common::ContainerManager;
-use crate::hooks::HookRunner;
-use crate::hypervisor::Hypervisor;
+use crate::common::{ContainerManager, RuntimePorts};
 use crate::profile::{Profile, Waiters};
 use crate::virt_container::{VirtContainerManager, VirtSandbox};
-
-/// The ports a runtime instance is built on: how this shim reaches its VM and the host.
-#[derive(Clone)]
-pub struct RuntimePorts {
-    pub agent: Arc<dyn Agent>,
-    pub hypervisor: Arc<dyn Hypervisor>,
-    pub hooks: Arc<dyn HookRunner>,
-    /// The shim process's pid.
-    pub shim_pid: Pid,
-}
 
 /// `RuntimeInstance{sandbox, container_manager}`.
 pub struct RuntimeInstance {
@@ -85,10 +72,7 @@ impl RuntimeHandlerManager {
         ));
         let container_manager = Arc::new(VirtContainerManager::new(
             &inner.id,
-            p.shim_pid,
-            p.agent.clone(),
-            p.hypervisor.clone(),
-            p.hooks.clone(),
+            p,
             self.profile,
             self.service_mutex.clone(),
         ));
@@ -107,6 +91,24 @@ impl RuntimeHandlerManager {
             .runtime_instance
             .clone()
             .ok_or_else(|| anyhow!("runtime not ready"))
+    }
+
+    /// The ids in the container manager's map, sorted (empty before the sandbox runs).
+    /// For a harness's inspection; takes the map's read lock.
+    pub async fn container_ids(&self) -> Vec<String> {
+        let Ok(instance) = self.get_runtime_instance().await else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = instance
+            .container_manager
+            .containers
+            .read()
+            .await
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
     }
 
     fn spawn_waiter(instance: &RuntimeInstance, container_id: String, pid: Pid) {

@@ -2,4 +2,5 @@
 
 pub mod manager;
 
-pub use manager::{RuntimeHandlerManager, RuntimeInstance, RuntimePorts};
+pub use crate::common::RuntimePorts;
+pub use manager::{RuntimeHandlerManager, RuntimeInstance};

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use containerd_shim_protos::api::{self, Empty};
 use containerd_shim_protos::events::task::TaskExit as TaskExitEvent;
-use containerd_shim_protos::protobuf::Message;
+use containerd_shim_protos::protobuf::{self, well_known_types::timestamp::Timestamp, Message};
 use containerd_shim_protos::ttrpc;
 use rand::seq::SliceRandom;
 use tracing::{error, warn};
@@ -23,8 +23,9 @@ use tracing::{error, warn};
 use crate::latency::Timing;
 use crate::net::rpc::{Handler, Liveness};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcError, TtrpcHandler};
-use crate::recorder::{sim_now, Recorder, RpcResult};
+use crate::recorder::Recorder;
 pub use errdefs::{CtrdError, ErrClass};
+use properties::{Code, Failure, Op, Outcome, Reply, TaskStatus};
 
 /// `io.containerd.timeout.task.state`.
 pub const STATE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -47,8 +48,18 @@ pub struct ShimConn {
     recorder: Arc<Recorder>,
 }
 
-fn no_summary<T>(_: &T) -> (i32, u32) {
-    (0, 0)
+fn no_reply<T>(_: &T) -> Reply {
+    Reply::default()
+}
+
+fn exited_at_ns(ts: &protobuf::MessageField<Timestamp>) -> Option<u64> {
+    let t = ts.as_ref()?;
+    let since_epoch = Duration::new(u64::try_from(t.seconds).ok()?, u32::try_from(t.nanos).ok()?);
+    crate::clock::node_ns_of(std::time::UNIX_EPOCH + since_epoch)
+}
+
+fn status_of(s: api::Status) -> TaskStatus {
+    TaskStatus::from_i32(s as i32).unwrap_or_default()
 }
 
 impl ShimConn {
@@ -62,30 +73,34 @@ impl ShimConn {
 
     async fn call<Req: Message, Resp: Message>(
         &self,
-        method: &'static str,
+        op: Op,
         id: &str,
+        listed: Option<bool>,
         req: &Req,
         timeout: Option<Duration>,
-        summary: fn(&Resp) -> (i32, u32),
+        reply: fn(&Resp) -> Reply,
     ) -> Result<Resp, TtrpcError> {
-        let invoked = sim_now();
-        let result = self.client.call::<Req, Resp>(method, req, timeout).await;
-        let observed = match &result {
-            Ok(resp) => {
-                let (status, exit_status) = summary(resp);
-                RpcResult::Ok {
-                    status,
-                    exit_status,
-                }
-            }
-            Err(TtrpcError::Status(s)) => RpcResult::Status {
-                code: s.code() as i32,
-                message: &s.message,
-            },
-            Err(TtrpcError::Closed) => RpcResult::Closed,
-            Err(TtrpcError::DeadlineExceeded) => RpcResult::Timeout,
+        let method = match op {
+            Op::Create => "Create",
+            Op::Start => "Start",
+            Op::State => "State",
+            Op::Kill { .. } => "Kill",
+            Op::Wait => "Wait",
+            Op::Delete => "Delete",
+            Op::Shutdown => "Shutdown",
         };
-        self.recorder.rpc(method, id, invoked, observed);
+        let slot = self.recorder.invoke(op, id, listed);
+        let result = self.client.call::<Req, Resp>(method, req, timeout).await;
+        let outcome = match &result {
+            Ok(resp) => Outcome::Ok(reply(resp)),
+            Err(TtrpcError::Status(s)) => Outcome::Err(Failure::Status {
+                code: Code::from_i32(s.code() as i32),
+                message: s.message.clone(),
+            }),
+            Err(TtrpcError::Closed) => Outcome::Err(Failure::Closed),
+            Err(TtrpcError::DeadlineExceeded) => Outcome::Err(Failure::Timeout),
+        };
+        self.recorder.returned(slot, outcome);
         result
     }
 
@@ -93,27 +108,57 @@ impl ShimConn {
         let mut req = api::CreateTaskRequest::new();
         req.id = id.into();
         req.bundle = format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}");
-        self.call("Create", id, &req, None, |r: &api::CreateTaskResponse| {
-            (0, r.pid)
-        })
+        self.call(
+            Op::Create,
+            id,
+            None,
+            &req,
+            None,
+            |r: &api::CreateTaskResponse| Reply {
+                pid: r.pid,
+                ..Reply::default()
+            },
+        )
         .await
     }
 
     pub async fn start(&self, id: &str) -> Result<api::StartResponse, TtrpcError> {
         let mut req = api::StartRequest::new();
         req.id = id.into();
-        self.call("Start", id, &req, None, no_summary).await
+        self.call(Op::Start, id, None, &req, None, |r: &api::StartResponse| {
+            Reply {
+                pid: r.pid,
+                ..Reply::default()
+            }
+        })
+        .await
     }
 
     pub async fn state(&self, id: &str) -> Result<api::StateResponse, TtrpcError> {
+        self.state_listed(id, None).await
+    }
+
+    /// State, for a caller that knows whether containerd listed `id` when it decided to
+    /// call (List's snapshot).
+    pub async fn state_listed(
+        &self,
+        id: &str,
+        listed: Option<bool>,
+    ) -> Result<api::StateResponse, TtrpcError> {
         let mut req = api::StateRequest::new();
         req.id = id.into();
         self.call(
-            "State",
+            Op::State,
             id,
+            listed,
             &req,
             Some(STATE_TIMEOUT),
-            |r: &api::StateResponse| (r.status.value(), r.exit_status),
+            |r: &api::StateResponse| Reply {
+                status: status_of(r.status.enum_value_or_default()),
+                pid: r.pid,
+                exit_status: r.exit_status,
+                exited_at_ns: exited_at_ns(&r.exited_at),
+            },
         )
         .await
     }
@@ -123,14 +168,19 @@ impl ShimConn {
         req.id = id.into();
         req.signal = signal;
         req.all = all;
-        self.call("Kill", id, &req, None, no_summary).await
+        self.call(Op::Kill { signal, all }, id, None, &req, None, no_reply)
+            .await
     }
 
     pub async fn wait(&self, id: &str) -> Result<api::WaitResponse, TtrpcError> {
         let mut req = api::WaitRequest::new();
         req.id = id.into();
-        self.call("Wait", id, &req, None, |r: &api::WaitResponse| {
-            (0, r.exit_status)
+        self.call(Op::Wait, id, None, &req, None, |r: &api::WaitResponse| {
+            Reply {
+                exit_status: r.exit_status,
+                exited_at_ns: exited_at_ns(&r.exited_at),
+                ..Reply::default()
+            }
         })
         .await
     }
@@ -138,17 +188,34 @@ impl ShimConn {
     pub async fn delete(&self, id: &str) -> Result<api::DeleteResponse, TtrpcError> {
         let mut req = api::DeleteRequest::new();
         req.id = id.into();
-        self.call("Delete", id, &req, None, |r: &api::DeleteResponse| {
-            (0, r.exit_status)
-        })
+        self.call(
+            Op::Delete,
+            id,
+            None,
+            &req,
+            None,
+            |r: &api::DeleteResponse| Reply {
+                pid: r.pid,
+                exit_status: r.exit_status,
+                exited_at_ns: exited_at_ns(&r.exited_at),
+                ..Reply::default()
+            },
+        )
         .await
     }
 
     pub async fn shutdown(&self, id: &str) -> Result<Empty, TtrpcError> {
         let mut req = api::ShutdownRequest::new();
         req.id = id.into();
-        self.call("Shutdown", id, &req, Some(SHUTDOWN_TIMEOUT), no_summary)
-            .await
+        self.call(
+            Op::Shutdown,
+            id,
+            None,
+            &req,
+            Some(SHUTDOWN_TIMEOUT),
+            no_reply,
+        )
+        .await
     }
 }
 
@@ -181,6 +248,11 @@ impl Containerd {
         self.shims.lock().unwrap().insert(conn.sid.clone(), conn);
     }
 
+    /// The connection to the shim of sandbox `sid`.
+    pub fn shim(&self, sid: &str) -> Option<Arc<ShimConn>> {
+        self.shims.lock().unwrap().get(sid).cloned()
+    }
+
     fn task(&self, id: &str) -> Result<Arc<ShimConn>, CtrdError> {
         self.tasks
             .lock()
@@ -193,8 +265,13 @@ impl Containerd {
     /// `getProcessState`: State under the 2 s timeout. NotFound and Unavailable are
     /// returned; any other error is logged `get state for <id>` and answered with the
     /// zero state.
-    async fn get_process_state(&self, id: &str, shim: &ShimConn) -> Result<TaskInfo, CtrdError> {
-        match shim.state(id).await {
+    async fn get_process_state(
+        &self,
+        id: &str,
+        shim: &ShimConn,
+        listed: Option<bool>,
+    ) -> Result<TaskInfo, CtrdError> {
+        match shim.state_listed(id, listed).await {
             Ok(s) => Ok(TaskInfo {
                 id: id.to_string(),
                 pid: s.pid,
@@ -230,7 +307,7 @@ impl Containerd {
         snapshot.shuffle(&mut madsim::rand::thread_rng());
         let mut out = Vec::with_capacity(snapshot.len());
         for (id, shim) in snapshot {
-            match self.get_process_state(&id, &shim).await {
+            match self.get_process_state(&id, &shim, Some(true)).await {
                 Ok(t) => out.push(t),
                 Err(e) if !e.is_not_found() => {
                     error!(id = %id, error = %e.message, "converting task to protobuf");
@@ -244,7 +321,7 @@ impl Containerd {
     /// Tasks.Get.
     pub async fn get(&self, id: &str) -> Result<TaskInfo, CtrdError> {
         let shim = self.task(id)?;
-        self.get_process_state(id, &shim).await
+        self.get_process_state(id, &shim, None).await
     }
 
     /// Tasks.Kill.
@@ -280,6 +357,7 @@ impl Containerd {
         self.containers.lock().unwrap().insert(id.to_string());
         let resp = shim.create(id).await.map_err(|e| errdefs::from_ttrpc(&e))?;
         self.tasks.lock().unwrap().insert(id.to_string(), shim);
+        self.recorder.listed(id, true);
         Ok(resp.pid)
     }
 
@@ -316,15 +394,25 @@ impl Containerd {
                 return Err(err);
             }
         }
-        self.tasks.lock().unwrap().remove(id);
+        self.remove_task(id);
         match shim.shutdown(id).await {
             Ok(_) | Err(TtrpcError::Closed) => {}
             Err(e) => warn!(id = %id, error = %e.message(), "failed to shutdown shim task"),
         }
-        self.tasks.lock().unwrap().remove(id);
+        self.remove_task(id);
         deleted
             .map(|r| r.exit_status)
             .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    fn remove_task(&self, id: &str) {
+        self.tasks.lock().unwrap().remove(id);
+        self.recorder.listed(id, false);
+    }
+
+    /// The ids in the task list.
+    pub fn task_ids(&self) -> BTreeSet<String> {
+        self.tasks.lock().unwrap().keys().cloned().collect()
     }
 
     /// Containers.Delete: removes the container metadata.
@@ -350,7 +438,12 @@ impl Containerd {
                     if let Some(Ok(Some(exit))) =
                         env.event.as_ref().map(|a| a.unpack::<TaskExitEvent>())
                     {
-                        me.recorder.event(&env.topic, &exit.id, exit.exit_status);
+                        me.recorder.task_exit(
+                            &exit.id,
+                            exit.pid,
+                            exit.exit_status,
+                            exited_at_ns(&exit.exited_at),
+                        );
                     }
                 }
                 let mut r = ttrpc::Response::new();

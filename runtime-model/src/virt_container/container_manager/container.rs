@@ -6,12 +6,13 @@ use anyhow::{Context, Result};
 use tokio::sync::RwLock;
 use tracing::warn;
 
-use super::container_inner::{ContainerInner, Resources};
+use super::container_inner::ContainerInner;
 use super::process::{ExitWatcherContext, Process};
 use crate::agent::{Agent, ContainerID, ContainerProcessID, CreateContainerRequest};
 use crate::common::types::{
     ContainerConfig, ContainerProcess, Pid, ProcessStateInfo, ProcessStatus, ProcessType,
 };
+use crate::resource::ResourceManager;
 
 /// One container: its config and the inner state behind `inner`'s lock.
 pub struct Container {
@@ -23,21 +24,29 @@ pub struct Container {
 }
 
 impl Container {
-    /// `Container::new`. (Upstream first awaits the passfd listener address; that await
-    /// is local and not modelled.)
-    pub fn new(pid: Pid, config: ContainerConfig, agent: Arc<dyn Agent>) -> Container {
+    /// `Container::new`: takes the rootfs and volumes from the resource manager.
+    /// (Upstream first awaits the passfd listener address; that await is local and not
+    /// modelled.)
+    pub fn new(
+        pid: Pid,
+        config: ContainerConfig,
+        agent: Arc<dyn Agent>,
+        resources: Arc<ResourceManager>,
+    ) -> Container {
         let process = ContainerProcess::new(&config.container_id, "");
         let mut init_process = Process::new(&process, pid, &config.bundle);
         init_process.terminal = config.terminal;
         init_process.stdin = config.stdin.clone();
         init_process.stdout = config.stdout.clone();
         init_process.stderr = config.stderr.clone();
+        resources.mount(&config.container_id);
         Container {
             pid,
             container_id: config.container_id.clone(),
             inner: Arc::new(RwLock::new(ContainerInner::new(
                 agent.clone(),
                 init_process,
+                resources,
             ))),
             config,
             agent,
@@ -65,8 +74,8 @@ impl Container {
 
     /// `Container::cleanup`, after a failed create: releases what create took.
     pub async fn cleanup(&self) {
-        let mut inner = self.inner.write().await;
-        inner.resources = Resources::default();
+        let inner = self.inner.write().await;
+        inner.resources.umount(&self.container_id);
     }
 
     /// `Container::start`: under `inner.write()`, start the init process (on failure stop

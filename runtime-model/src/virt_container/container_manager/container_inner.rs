@@ -12,34 +12,30 @@ use crate::agent::{
 };
 use crate::common::types::{ContainerProcess, ProcessStatus, ProcessType};
 use crate::common::Error;
+use crate::resource::ResourceManager;
 
 /// SIGKILL, as the agent expects it.
 pub const SIGKILL: u32 = 9;
-
-/// Mounted resources of a container, tracked so that a release can be checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Resources {
-    pub rootfs_mounted: bool,
-    pub volumes_mounted: bool,
-}
 
 pub struct ContainerInner {
     pub agent: Arc<dyn Agent>,
     pub init_process: Process,
     pub exec_processes: Vec<Process>,
-    pub resources: Resources,
+    /// The sandbox's resource manager, which holds this container's rootfs and volumes.
+    pub resources: Arc<ResourceManager>,
 }
 
 impl ContainerInner {
-    pub fn new(agent: Arc<dyn Agent>, init_process: Process) -> ContainerInner {
+    pub fn new(
+        agent: Arc<dyn Agent>,
+        init_process: Process,
+        resources: Arc<ResourceManager>,
+    ) -> ContainerInner {
         ContainerInner {
             agent,
             init_process,
             exec_processes: Vec::new(),
-            resources: Resources {
-                rootfs_mounted: true,
-                volumes_mounted: true,
-            },
+            resources,
         }
     }
 
@@ -160,8 +156,7 @@ impl ContainerInner {
             .await
             .context("agent remove container")?;
         self.init_process.set_status(ProcessStatus::Stopped).await;
-        self.resources.volumes_mounted = false;
-        self.resources.rootfs_mounted = false;
+        self.resources.umount(cid);
         info!(container_id = %cid, "cleaned up container");
         Ok(())
     }

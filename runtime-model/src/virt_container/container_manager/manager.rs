@@ -10,6 +10,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use tokio::sync::{Mutex, RwLock};
+
+use crate::common::RuntimePorts;
+use crate::resource::ResourceManager;
 use tracing::{info, warn};
 
 use super::container::Container;
@@ -33,28 +36,29 @@ pub struct VirtContainerManager {
     pub agent: Arc<dyn Agent>,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub hooks: Arc<dyn HookRunner>,
+    /// The sandbox's resource manager, shared with every container.
+    pub resources: Arc<ResourceManager>,
     pub profile: Profile,
     /// Go profile only: the one service mutex (`s.mu`).
     pub service_mutex: Option<Arc<Mutex<()>>>,
 }
 
 impl VirtContainerManager {
+    /// A manager for sandbox `sid` of the shim whose ports are `ports`.
     pub fn new(
         sid: &str,
-        pid: Pid,
-        agent: Arc<dyn Agent>,
-        hypervisor: Arc<dyn Hypervisor>,
-        hooks: Arc<dyn HookRunner>,
+        ports: &RuntimePorts,
         profile: Profile,
         service_mutex: Option<Arc<Mutex<()>>>,
     ) -> VirtContainerManager {
         VirtContainerManager {
             sid: sid.to_string(),
-            pid,
+            pid: ports.shim_pid,
             containers: Arc::new(RwLock::new(HashMap::new())),
-            agent,
-            hypervisor,
-            hooks,
+            agent: ports.agent.clone(),
+            hypervisor: ports.hypervisor.clone(),
+            hooks: ports.hooks.clone(),
+            resources: ports.resources.clone(),
             profile,
             service_mutex,
         }
@@ -145,7 +149,8 @@ impl ContainerManager for VirtContainerManager {
     /// `containers.write()` -> `container.create()` WHILE holding the map's write lock ->
     /// on error `cleanup()` -> insert (no check for an existing id).
     async fn create_container(&self, config: ContainerConfig) -> Result<Pid> {
-        let container = Container::new(self.pid, config, self.agent.clone());
+        let container =
+            Container::new(self.pid, config, self.agent.clone(), self.resources.clone());
         let _tid = self
             .hypervisor
             .get_vmm_master_tid()

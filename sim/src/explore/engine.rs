@@ -1,0 +1,222 @@
+//! The exploration engine: generates cases from a campaign seed, runs them on every core
+//! (each in a fresh madsim world on a fresh thread), judges them, and shrinks a failing
+//! case to a minimal one with proptest's value trees.
+//!
+//! Case `i` of campaign `s` is generated from its own proptest RNG seeded with `(s, i)`,
+//! so any case can be regenerated alone (`kata-dst replay --campaign s --case i`) and a
+//! campaign's verdicts do not depend on how many workers ran it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use runtime_model::Profile;
+
+use super::case::Case;
+use super::judge::{judge, Judgement};
+use super::run::{run_case, CaseRun};
+use super::strategy::{self, Shape};
+use crate::runner::{on_fresh_thread, LogOutput};
+
+/// The value tree of case `index` of campaign `campaign`.
+pub fn case_tree(shape: Shape, campaign: u64, index: u64) -> impl ValueTree<Value = Case> {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&campaign.to_le_bytes());
+    seed[8..16].copy_from_slice(&index.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    strategy::case(shape)
+        .new_tree(&mut runner)
+        .expect("case strategies never reject")
+}
+
+/// Case `index` of campaign `campaign`.
+pub fn case_at(shape: Shape, campaign: u64, index: u64) -> Case {
+    case_tree(shape, campaign, index).current()
+}
+
+/// Runs `case` on a fresh thread and judges its history.
+pub fn run_and_judge(
+    case: &Case,
+    profile: Profile,
+    log: LogOutput,
+) -> Result<(CaseRun, Judgement)> {
+    let case = case.clone();
+    on_fresh_thread(move || {
+        let run = run_case(&case, profile, log)?;
+        let judgement = judge(&run.history);
+        Ok((run, judgement))
+    })
+}
+
+/// The verdicts of one case of a campaign.
+#[derive(Clone, Debug)]
+pub struct CaseVerdict {
+    pub index: u64,
+    pub judgement: Judgement,
+    pub trace_hash: u64,
+    pub calls: usize,
+}
+
+/// Runs cases `0..cases` of `campaign` on `profile`, `workers` at a time, in index order
+/// of results. With `stop_when`, stops early once a case satisfies it, and returns the
+/// cases up to the first (lowest-index) one that does.
+pub fn run_campaign(
+    profile: Profile,
+    shape: Shape,
+    campaign: u64,
+    cases: u64,
+    workers: usize,
+    stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
+) -> Result<Vec<CaseVerdict>> {
+    let next = AtomicUsize::new(0);
+    let stop_at = AtomicUsize::new(usize::MAX);
+    let results: Mutex<Vec<Option<Result<CaseVerdict>>>> =
+        Mutex::new((0..cases).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i as u64 >= cases || i > stop_at.load(Ordering::Relaxed) {
+                    break;
+                }
+                let case = case_at(shape, campaign, i as u64);
+                let verdict =
+                    run_and_judge(&case, profile, LogOutput::Quiet).map(|(run, j)| CaseVerdict {
+                        index: i as u64,
+                        calls: run.history.calls.len(),
+                        trace_hash: run.trace_hash,
+                        judgement: j,
+                    });
+                if let (Ok(v), Some(stop)) = (&verdict, stop_when) {
+                    if stop(&v.judgement) {
+                        stop_at.fetch_min(i, Ordering::Relaxed);
+                    }
+                }
+                results.lock().unwrap()[i] = Some(verdict);
+            });
+        }
+    });
+    let limit = stop_at.into_inner();
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .take(limit.saturating_add(1))
+        .flatten()
+        .collect()
+}
+
+/// Every case that is `case` without one of its lanes or one of its steps, lanes first.
+fn without_one_step(case: &Case) -> Vec<Case> {
+    let mut out = Vec::new();
+    for l in 0..case.lanes.len() {
+        if case.lanes.len() > 1 {
+            let mut c = case.clone();
+            c.lanes.remove(l);
+            out.push(c.fitted());
+        }
+    }
+    for l in 0..case.lanes.len() {
+        for s in 0..case.lanes[l].len() {
+            let mut c = case.clone();
+            c.lanes[l].remove(s);
+            if c.lanes[l].is_empty() {
+                c.lanes.remove(l);
+            }
+            if !c.lanes.is_empty() {
+                out.push(c.fitted());
+            }
+        }
+    }
+    out
+}
+
+/// A shrunk failing case.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    pub case: Case,
+    pub judgement: Judgement,
+    /// Cases run while shrinking.
+    pub runs: u64,
+    pub took: Duration,
+}
+
+/// Shrinks case `index` of `campaign` (which violates `property` on `profile`) to a
+/// smaller case that still violates it, running at most `max_runs` cases or for at most
+/// `budget` of wall time, whichever ends first.
+pub fn shrink(
+    profile: Profile,
+    shape: Shape,
+    campaign: u64,
+    index: u64,
+    property: &str,
+    max_runs: u64,
+    budget: Duration,
+) -> Result<Shrunk> {
+    let started = Instant::now();
+    let mut tree = case_tree(shape, campaign, index);
+    let fails = |case: &Case| -> Result<Option<Judgement>> {
+        let (_, j) = run_and_judge(case, profile, LogOutput::Quiet)?;
+        Ok(j.violation(property).is_some().then_some(j))
+    };
+    let mut best_case = tree.current();
+    let Some(mut best) = fails(&best_case)? else {
+        anyhow::bail!(
+            "case {index} of campaign {campaign} does not violate {property} on {profile}"
+        );
+    };
+    let mut runs = 1;
+    // proptest's shrinking loop: simplify while the case still fails, complicate when a
+    // simplification lost the failure, until neither can move.
+    let mut moved = tree.simplify();
+    while moved && runs < max_runs && started.elapsed() < budget {
+        let candidate = tree.current();
+        runs += 1;
+        moved = match fails(&candidate)? {
+            Some(j) => {
+                best_case = candidate;
+                best = j;
+                tree.simplify()
+            }
+            None => tree.complicate(),
+        };
+    }
+    // proptest removes each step once, early; a step that could only go once others had
+    // shrunk is still there. Pin every step to the time it really started (so removing
+    // one does not move the rest of its lane), then remove steps and lanes one at a time
+    // until none can go.
+    let (run, _) = run_and_judge(&best_case, profile, LogOutput::Quiet)?;
+    let pinned = best_case.clone().pinned(&run.step_starts);
+    runs += 1;
+    if let Some(j) = fails(&pinned)? {
+        best_case = pinned;
+        best = j;
+    }
+    runs += 1;
+    let mut removed = true;
+    while removed && runs < max_runs && started.elapsed() < budget {
+        removed = false;
+        for candidate in without_one_step(&best_case) {
+            if runs >= max_runs || started.elapsed() >= budget {
+                break;
+            }
+            runs += 1;
+            if let Some(j) = fails(&candidate)? {
+                best_case = candidate;
+                best = j;
+                removed = true;
+                break;
+            }
+        }
+    }
+    Ok(Shrunk {
+        case: best_case,
+        judgement: best,
+        runs,
+        took: started.elapsed(),
+    })
+}

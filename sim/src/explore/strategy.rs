@@ -1,0 +1,245 @@
+//! proptest strategies that generate [`Case`]s: concurrent client lanes of lifecycle
+//! calls over one or two pods, the time each call is due, and every latency, all as
+//! explicit data that proptest can shrink (fewer lanes, fewer steps, earlier times,
+//! smaller latencies, fewer pods). The madsim seed is drawn but never shrunk.
+
+use proptest::prelude::*;
+
+use super::case::{Case, ClientOp, Step, Via, NEVER_CREATED};
+use crate::agent::{SIGKILL, SIGTERM};
+use crate::latency::{Latencies, Micros};
+
+/// The size of generated cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub max_pods: u8,
+    pub max_containers_per_pod: u8,
+    pub max_lanes: usize,
+    pub max_steps_per_lane: usize,
+    /// Steps are due within this many microseconds of the workload's start.
+    pub window_us: u64,
+    /// Whether clients also call shims directly (`ctr shim`), by-passing containerd.
+    pub shim_calls: bool,
+}
+
+impl Default for Shape {
+    /// One or two pods of one or two containers, up to four lanes of up to eight steps
+    /// due within 120 ms (long enough for a container's whole life: create ~20-60 ms in
+    /// the agent, start ~5-10 ms, remove ~5-15 ms); one call in five goes straight to a
+    /// shim.
+    fn default() -> Shape {
+        Shape {
+            max_pods: 2,
+            max_containers_per_pod: 2,
+            max_lanes: 4,
+            max_steps_per_lane: 8,
+            window_us: 120_000,
+            shim_calls: true,
+        }
+    }
+}
+
+/// A point latency anywhere in `range` (shrinks toward its low end).
+fn point(range: Micros) -> impl Strategy<Value = Micros> {
+    (range.lo..=range.hi).prop_map(|us| Micros::new(us, us))
+}
+
+/// Every latency a fixed point within the node's named range.
+pub fn latencies() -> impl Strategy<Value = Latencies> {
+    let d = Latencies::default();
+    (
+        (point(d.grpc), point(d.ttrpc), point(d.vsock)),
+        (
+            point(d.agent_create),
+            point(d.agent_start),
+            point(d.agent_remove),
+            point(d.agent_other),
+        ),
+        point(d.vm_boot),
+    )
+        .prop_map(
+            move |(
+                (grpc, ttrpc, vsock),
+                (agent_create, agent_start, agent_remove, agent_other),
+                vm_boot,
+            )| {
+                Latencies {
+                    ctr_exec: Micros::new(d.ctr_exec.lo, d.ctr_exec.lo),
+                    grpc,
+                    ttrpc,
+                    vsock,
+                    agent_create,
+                    agent_start,
+                    agent_remove,
+                    agent_other,
+                    vm_boot,
+                    hook: d.hook,
+                }
+            },
+        )
+}
+
+/// A client call, weighted toward the lifecycle's racy calls.
+fn client_op() -> impl Strategy<Value = ClientOp> {
+    prop_oneof![
+        3 => Just(ClientOp::State),
+        2 => Just(ClientOp::List),
+        2 => Just(ClientOp::Create),
+        2 => Just(ClientOp::Start),
+        2 => Just(ClientOp::Kill(SIGKILL)),
+        1 => Just(ClientOp::Kill(SIGTERM)),
+        1 => Just(ClientOp::Wait),
+        2 => Just(ClientOp::Delete),
+    ]
+}
+
+/// A step's target: container `k` of the shape (pod `k / max_containers_per_pod + 1`),
+/// or now and then an id never created.
+fn target(shape: Shape) -> impl Strategy<Value = Option<u8>> {
+    let n = shape.max_pods * shape.max_containers_per_pod;
+    prop_oneof![9 => container(n).prop_map(Some), 1 => Just(None)]
+}
+
+/// One of `n` containers, the first one half the time: races need two lanes on one
+/// container.
+fn container(n: u8) -> impl Strategy<Value = u8> {
+    prop_oneof![Just(0), 0..n]
+}
+
+fn via(shape: Shape) -> impl Strategy<Value = Via> {
+    prop_oneof![
+        4 => Just(Via::Tasks),
+        u32::from(shape.shim_calls) => Just(Via::Shim),
+    ]
+}
+
+/// A lane of arbitrary steps at arbitrary times.
+fn free_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
+    proptest::collection::vec(raw_step(shape), 1..=shape.max_steps_per_lane)
+}
+
+/// A lane that walks one container through its life as a client would: Create, Start,
+/// a Kill, Wait, Delete, each step kept with probability 4/5, the first at a random time
+/// and each next one as soon as the previous returns or after a short pause.
+fn lifecycle_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
+    let n = shape.max_pods * shape.max_containers_per_pod;
+    let signal = prop_oneof![3 => Just(SIGKILL), 1 => Just(SIGTERM)];
+    let phases = [
+        ClientOp::Create,
+        ClientOp::Start,
+        ClientOp::Kill(SIGKILL),
+        ClientOp::Wait,
+        ClientOp::Delete,
+    ];
+    let kept = proptest::collection::vec(proptest::bool::weighted(0.8), phases.len());
+    let pauses = proptest::collection::vec(prop_oneof![Just(0u64), 0..2_000u64], phases.len());
+    (
+        0..shape.window_us,
+        container(n),
+        signal,
+        via(shape),
+        kept,
+        pauses,
+    )
+        .prop_map(move |(start, k, signal, via, kept, pauses)| {
+            let mut at = start;
+            let mut steps = Vec::new();
+            for ((op, keep), pause) in phases.iter().zip(kept).zip(pauses) {
+                at += pause;
+                if keep {
+                    let op = if let ClientOp::Kill(_) = op {
+                        ClientOp::Kill(signal)
+                    } else {
+                        *op
+                    };
+                    steps.push((at, op, Some(k), via));
+                }
+            }
+            if steps.is_empty() {
+                steps.push((start, ClientOp::Create, Some(k), via));
+            }
+            steps
+        })
+}
+
+/// A lane that watches: States and Lists a short pause apart, as `ctr task ls` loops
+/// and kubelet's status polls do.
+fn observer_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
+    let n = shape.max_pods * shape.max_containers_per_pod;
+    let look = prop_oneof![
+        (container(n), via(shape)).prop_map(|(k, via)| (ClientOp::State, Some(k), via)),
+        Just((ClientOp::List, None, Via::Tasks)),
+    ];
+    (
+        0..shape.window_us,
+        0..3_000u64,
+        proptest::collection::vec(look, 1..=shape.max_steps_per_lane),
+    )
+        .prop_map(|(start, gap, looks)| {
+            looks
+                .into_iter()
+                .enumerate()
+                .map(|(i, (op, k, via))| (start + i as u64 * gap, op, k, via))
+                .collect()
+        })
+}
+
+/// One step, as generated: the container is still an index.
+type RawStep = (u64, ClientOp, Option<u8>, Via);
+
+fn raw_step(shape: Shape) -> impl Strategy<Value = RawStep> {
+    (0..shape.window_us, client_op(), target(shape), via(shape))
+}
+
+/// Builds the case from generated lanes: the pods and containers are those the lanes
+/// name, so removing steps while shrinking also removes pods.
+fn build(shape: Shape, raw: Vec<Vec<RawStep>>, seed: u64, latencies: Latencies) -> Case {
+    let per_pod = shape.max_containers_per_pod;
+    let lanes = raw
+        .into_iter()
+        .map(|lane| {
+            lane.into_iter()
+                .map(|(at_us, op, target, via)| {
+                    // A shim has no List; a List through the shim is a State on its socket.
+                    let op = if op == ClientOp::List && via == Via::Shim {
+                        ClientOp::State
+                    } else {
+                        op
+                    };
+                    let container = match (op, target) {
+                        (ClientOp::List, _) => String::new(),
+                        (_, None) => NEVER_CREATED.to_string(),
+                        (_, Some(k)) => Case::container(k / per_pod + 1, k % per_pod + 1),
+                    };
+                    Step {
+                        at_us,
+                        op,
+                        container,
+                        via,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Case {
+        seed,
+        pods: shape.max_pods,
+        containers_per_pod: per_pod,
+        latencies,
+        lanes,
+    }
+    .fitted()
+}
+
+/// Cases of the given shape. The lanes come first, so proptest shrinks the schedule
+/// (fewer lanes, fewer steps, simpler steps) before it shrinks the latencies.
+pub fn case(shape: Shape) -> impl Strategy<Value = Case> {
+    let lane = prop_oneof![
+        free_lane(shape),
+        lifecycle_lane(shape),
+        observer_lane(shape),
+    ];
+    let lanes = proptest::collection::vec(lane, 1..=shape.max_lanes);
+    (lanes, any::<u64>().no_shrink(), latencies())
+        .prop_map(move |(raw, seed, latencies)| build(shape, raw, seed, latencies))
+}
