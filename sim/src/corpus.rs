@@ -187,6 +187,7 @@ mod tests {
                 pods: 1,
                 containers_per_pod: 1,
                 latencies: Latencies::default(),
+                list_order: crate::containerd::ListOrder::ById,
                 lanes: vec![vec![Step {
                     at_us: 5,
                     op: ClientOp::Create,

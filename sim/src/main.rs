@@ -344,9 +344,10 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             seed,
             scenario: args.scenario,
         }),
-        _ => Err(anyhow::anyhow!(
-            "replay needs a seed file, or --profile with --campaign and --case, or --profile with --seed"
-        )),
+        _ => {
+            eprintln!("error: replay needs a seed file, or --profile with --campaign and --case, or --profile with --seed (see kata-dst replay --help)");
+            Ok(ExitCode::from(2))
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use runtime_model::service::TASK_SERVICE;
 use runtime_model::Profile;
 use tokio::sync::mpsc;
 
-use crate::containerd::{Containerd, ShimConn};
+use crate::containerd::{Containerd, ListOrder, ShimConn};
 use crate::cri::{Cri, PodSpec};
 use crate::ctr::Ctr;
 use crate::latency::{Site, Timing};
@@ -44,8 +44,9 @@ impl World {
         timing: Arc<dyn Timing>,
         recorder: Arc<Recorder>,
         pods: Vec<PodSpec>,
+        list_order: ListOrder,
     ) -> Result<World> {
-        let containerd = Containerd::new(recorder.clone(), timing.clone());
+        let containerd = Containerd::new(recorder.clone(), timing.clone(), list_order);
         let events_addr = host_addr(CONTAINERD_HOST);
         let ep = Endpoint::bind(events_addr)
             .await

@@ -219,6 +219,21 @@ impl ShimConn {
     }
 }
 
+/// The order in which List visits the task list.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// Go map order: a fresh random order each time (drawn from the run's seed).
+    #[default]
+    Shuffled,
+    /// By id, ascending: an order decided by the data, not the seed.
+    ById,
+    /// By id, descending.
+    ByIdReversed,
+}
+
 /// containerd's state: the task list (id -> the shim that runs it), the container
 /// metadata, and the shims by sandbox id.
 pub struct Containerd {
@@ -229,10 +244,15 @@ pub struct Containerd {
     pub timing: Arc<dyn Timing>,
     /// Up while containerd serves (its event service).
     pub up: Liveness,
+    pub list_order: ListOrder,
 }
 
 impl Containerd {
-    pub fn new(recorder: Arc<Recorder>, timing: Arc<dyn Timing>) -> Arc<Containerd> {
+    pub fn new(
+        recorder: Arc<Recorder>,
+        timing: Arc<dyn Timing>,
+        list_order: ListOrder,
+    ) -> Arc<Containerd> {
         Arc::new(Containerd {
             tasks: Mutex::new(BTreeMap::new()),
             containers: Mutex::new(BTreeSet::new()),
@@ -240,6 +260,7 @@ impl Containerd {
             recorder,
             timing,
             up: Liveness::new(true),
+            list_order,
         })
     }
 
@@ -295,7 +316,7 @@ impl Containerd {
         }
     }
 
-    /// Tasks.List: snapshot the task list (Go map order: shuffled), then State each.
+    /// Tasks.List: snapshot the task list (in [`ListOrder`]), then State each.
     pub async fn list(&self) -> Vec<TaskInfo> {
         let mut snapshot: Vec<(String, Arc<ShimConn>)> = self
             .tasks
@@ -304,7 +325,11 @@ impl Containerd {
             .iter()
             .map(|(id, s)| (id.clone(), s.clone()))
             .collect();
-        snapshot.shuffle(&mut madsim::rand::thread_rng());
+        match self.list_order {
+            ListOrder::Shuffled => snapshot.shuffle(&mut madsim::rand::thread_rng()),
+            ListOrder::ById => {}
+            ListOrder::ByIdReversed => snapshot.reverse(),
+        }
         let mut out = Vec::with_capacity(snapshot.len());
         for (id, shim) in snapshot {
             match self.get_process_state(&id, &shim, Some(true)).await {

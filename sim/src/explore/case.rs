@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::containerd::ListOrder;
 use crate::latency::Latencies;
 
 /// The id a case uses for a container that is never created.
@@ -54,7 +55,8 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
-    /// madsim's seed: breaks ties between events due at the same instant.
+    /// madsim's seed: breaks ties between events due at the same instant (and orders a
+    /// List when `list_order` is `shuffled`).
     pub seed: u64,
     /// Pods (one shim and one VM each), set up by the CRI fixture before the lanes start.
     pub pods: u8,
@@ -62,6 +64,9 @@ pub struct Case {
     pub containers_per_pod: u8,
     /// Every delay of the run, each a fixed point (`lo == hi`) so no draw decides it.
     pub latencies: Latencies,
+    /// The order in which containerd's List visits its tasks (Go's map order is random;
+    /// here the case decides it).
+    pub list_order: ListOrder,
     /// The client lanes, each a sequence of steps run one after another.
     pub lanes: Vec<Vec<Step>>,
 }
@@ -174,6 +179,7 @@ mod tests {
             pods: 2,
             containers_per_pod: 1,
             latencies: Latencies::default(),
+            list_order: ListOrder::ById,
             lanes,
         }
     }

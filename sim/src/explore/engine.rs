@@ -21,6 +21,9 @@ use super::run::{run_case, CaseRun};
 use super::strategy::{self, Shape};
 use crate::runner::{on_fresh_thread, LogOutput};
 
+/// How many other madsim seeds a shrunk candidate must also fail with.
+pub const ROBUSTNESS_SEEDS: u64 = 2;
+
 /// The value tree of case `index` of campaign `campaign`.
 pub fn case_tree(shape: Shape, campaign: u64, index: u64) -> impl ValueTree<Value = Case> {
     let mut seed = [0u8; 32];
@@ -159,11 +162,36 @@ pub fn shrink(
 ) -> Result<Shrunk> {
     let started = Instant::now();
     let mut tree = case_tree(shape, campaign, index);
-    let fails = |case: &Case| -> Result<Option<Judgement>> {
+    let fails_with_seed = |case: &Case| -> Result<Option<Judgement>> {
         let (_, j) = run_and_judge(case, profile, LogOutput::Quiet)?;
         Ok(j.violation(property).is_some().then_some(j))
     };
+    // Shrinking pushes every time to the edge of its failing window. To keep a shrunk
+    // case from hanging on how madsim breaks ties, a candidate counts as failing only if
+    // it also fails with the next madsim seeds (when the original case does).
+    let fails_with_next_seeds = |case: &Case| -> Result<bool> {
+        for k in 1..=ROBUSTNESS_SEEDS {
+            let other = Case {
+                seed: case.seed.wrapping_add(k),
+                ..case.clone()
+            };
+            if fails_with_seed(&other)?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
     let mut best_case = tree.current();
+    let robust = fails_with_seed(&best_case)?.is_some() && fails_with_next_seeds(&best_case)?;
+    let fails = |case: &Case| -> Result<Option<Judgement>> {
+        let Some(j) = fails_with_seed(case)? else {
+            return Ok(None);
+        };
+        if robust && !fails_with_next_seeds(case)? {
+            return Ok(None);
+        }
+        Ok(Some(j))
+    };
     let Some(mut best) = fails(&best_case)? else {
         anyhow::bail!(
             "case {index} of campaign {campaign} does not violate {property} on {profile}"

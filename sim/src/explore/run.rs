@@ -67,7 +67,8 @@ async fn workload(
             containers: Vec::new(),
         })
         .collect();
-    let world = Arc::new(World::start(profile, timing, recorder.clone(), pods).await?);
+    let world =
+        Arc::new(World::start(profile, timing, recorder.clone(), pods, case.list_order).await?);
     world.run_pods().await?;
     let t0 = crate::clock::now();
     let starts = Arc::new(Mutex::new(vec![Vec::new(); case.lanes.len()]));

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 use super::case::{Case, ClientOp, Step, Via, NEVER_CREATED};
 use crate::agent::{SIGKILL, SIGTERM};
+use crate::containerd::ListOrder;
 use crate::latency::{Latencies, Micros};
 
 /// The size of generated cases.
@@ -226,6 +227,7 @@ fn build(shape: Shape, raw: Vec<Vec<RawStep>>, seed: u64, latencies: Latencies) 
         pods: shape.max_pods,
         containers_per_pod: per_pod,
         latencies,
+        list_order: ListOrder::ById,
         lanes,
     }
     .fitted()
@@ -240,6 +242,11 @@ pub fn case(shape: Shape) -> impl Strategy<Value = Case> {
         observer_lane(shape),
     ];
     let lanes = proptest::collection::vec(lane, 1..=shape.max_lanes);
-    (lanes, any::<u64>().no_shrink(), latencies())
-        .prop_map(move |(raw, seed, latencies)| build(shape, raw, seed, latencies))
+    let list_order = prop_oneof![Just(ListOrder::ById), Just(ListOrder::ByIdReversed)];
+    (lanes, any::<u64>().no_shrink(), latencies(), list_order).prop_map(
+        move |(raw, seed, latencies, list_order)| Case {
+            list_order,
+            ..build(shape, raw, seed, latencies)
+        },
+    )
 }

@@ -13,6 +13,7 @@ use runtime_model::Profile;
 use tracing::info;
 
 use crate::agent::SIGKILL;
+use crate::containerd::ListOrder;
 use crate::cri::PodSpec;
 use crate::latency::Timing;
 use crate::recorder::Recorder;
@@ -82,7 +83,8 @@ impl Article {
         timing: Arc<dyn Timing>,
         recorder: Arc<Recorder>,
     ) -> Result<()> {
-        let world = World::start(profile, timing, recorder, self.pods()).await?;
+        let world =
+            World::start(profile, timing, recorder, self.pods(), ListOrder::Shuffled).await?;
         world.run_pods().await?;
         let container_ids: Vec<String> = world
             .pods

@@ -1,0 +1,51 @@
+//! proptest over generated workloads: the properties that must hold on a profile do
+//! hold on every case proptest generates for it. PROPTEST_CASES scales the number of
+//! cases (default 256) and PROPTEST_RNG_SEED picks other cases (default: a fixed seed,
+//! so CI is deterministic). A failure is shrunk by proptest and its seed persisted in
+//! `sim/tests/properties.proptest-regressions`, which is kept under version control so
+//! that every later run tries it first.
+
+use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
+use runtime_model::Profile;
+use sim::explore::engine::run_and_judge;
+use sim::explore::strategy::{case, Shape};
+use sim::runner::LogOutput;
+
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = RngSeed::Fixed(12336);
+    }
+    config
+}
+
+fn violations(c: &sim::explore::case::Case, profile: Profile) -> Vec<String> {
+    let (_, judgement) = run_and_judge(c, profile, LogOutput::Quiet).expect("the case runs");
+    judgement
+        .violations
+        .into_iter()
+        .map(|v| format!("{}: {}", v.property, v.explanation))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The Go shim is the parity target: it keeps every lifecycle property.
+    #[test]
+    fn go_3_24_keeps_every_property(c in case(Shape::default())) {
+        let found = violations(&c, Profile::GO_3_24);
+        prop_assert!(found.is_empty(), "{found:#?}");
+    }
+
+    /// PR #12337 answers a state for every id, so a listed id never gets an error.
+    #[test]
+    fn pr12337_never_errors_on_a_listed_state(c in case(Shape::default())) {
+        let found: Vec<String> = violations(&c, Profile::RS_3_24_PR12337)
+            .into_iter()
+            .filter(|v| v.starts_with("state_never_errors_for_known_id"))
+            .collect();
+        prop_assert!(found.is_empty(), "{found:#?}");
+    }
+}
