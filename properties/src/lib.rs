@@ -49,6 +49,7 @@
 //! # let create = Call {
 //! #     lane: 0,
 //! #     container: "c".into(),
+//! #     sandbox: "s".into(),
 //! #     op: Op::Create,
 //! #     invoked_ns: 0,
 //! #     returned_ns: Some(10),

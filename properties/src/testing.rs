@@ -11,6 +11,7 @@ pub fn call(op: Op, container: &str, invoked_ns: u64, returned_ns: u64) -> Call 
     Call {
         lane: 0,
         container: container.to_string(),
+        sandbox: "s".to_string(),
         op,
         invoked_ns,
         returned_ns: Some(returned_ns),
@@ -45,6 +46,12 @@ pub fn exited(code: u32, at_ns: u64) -> Reply {
 }
 
 impl Call {
+    /// Sent to the shim of sandbox `sandbox` (default `s`).
+    pub fn on(mut self, sandbox: &str) -> Call {
+        self.sandbox = sandbox.to_string();
+        self
+    }
+
     pub fn lane(mut self, lane: u32) -> Call {
         self.lane = lane;
         self

@@ -114,13 +114,13 @@ pub fn table(m: &Matrix) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<17} {:<33} {:>7} {:>10}  first failure (replay command)",
+        "{:<17} {:<38} {:>7} {:>10}  first failure (replay command)",
         "profile", "property", "cases", "violations"
     );
     for c in &m.matrix {
         let _ = writeln!(
             out,
-            "{:<17} {:<33} {:>7} {:>10}  {}",
+            "{:<17} {:<38} {:>7} {:>10}  {}",
             c.profile,
             c.property,
             c.cases,
@@ -131,7 +131,7 @@ pub fn table(m: &Matrix) -> String {
     let _ = writeln!(out, "\nsometimes situations (cases that reached them):");
     let _ = writeln!(
         out,
-        "{:<17} {:<33} {:>7} {:>10}",
+        "{:<17} {:<38} {:>7} {:>10}",
         "profile", "situation", "cases", "hit rate"
     );
     for s in &m.sometimes {
@@ -139,7 +139,7 @@ pub fn table(m: &Matrix) -> String {
         let never = if s.hits == 0 { "  NEVER REACHED" } else { "" };
         let _ = writeln!(
             out,
-            "{:<17} {:<33} {:>7} {:>10}{never}",
+            "{:<17} {:<38} {:>7} {:>10}{never}",
             s.profile, s.situation, s.cases, rate
         );
     }

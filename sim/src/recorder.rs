@@ -77,7 +77,7 @@ impl Recorder {
 
     /// containerd invokes `op` on `id` at a shim, for the current [`lane`]. `listed` is
     /// whether containerd listed `id` when it decided to call (None: look now).
-    pub fn invoke(&self, op: Op, id: &str, listed: Option<bool>) -> CallSlot {
+    pub fn invoke(&self, op: Op, sandbox: &str, id: &str, listed: Option<bool>) -> CallSlot {
         let lane = lane();
         let mut inner = self.inner.lock().unwrap();
         let listed_at_invoke = listed.unwrap_or_else(|| inner.listed.contains(id));
@@ -89,6 +89,7 @@ impl Recorder {
         inner.calls.push(Call {
             lane,
             container: id.to_string(),
+            sandbox: sandbox.to_string(),
             op,
             invoked_ns,
             returned_ns: None,

@@ -6,6 +6,7 @@ mod kill_after_exit_is_harmless;
 mod no_call_hangs;
 mod one_exit_event_per_process;
 mod resources_released_after_delete;
+mod shutdown_waits_for_the_last_container;
 mod state_in_delete_window;
 mod state_never_errors_for_known_id;
 mod status_transitions_are_legal;
@@ -17,6 +18,7 @@ pub use kill_after_exit_is_harmless::KillAfterExitIsHarmless;
 pub use no_call_hangs::{NoCallHangs, HANG_BOUND_NS};
 pub use one_exit_event_per_process::OneExitEventPerProcess;
 pub use resources_released_after_delete::ResourcesReleasedAfterDelete;
+pub use shutdown_waits_for_the_last_container::ShutdownWaitsForTheLastContainer;
 pub use state_in_delete_window::StateInDeleteWindow;
 pub use state_never_errors_for_known_id::StateNeverErrorsForKnownId;
 pub use status_transitions_are_legal::StatusTransitionsAreLegal;
@@ -34,6 +36,7 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
         Box::new(KillAfterExitIsHarmless),
         Box::new(ResourcesReleasedAfterDelete),
         Box::new(OneExitEventPerProcess),
+        Box::new(ShutdownWaitsForTheLastContainer),
         Box::new(NoCallHangs),
     ]
 }

@@ -111,6 +111,8 @@ pub struct Call {
     pub lane: u32,
     /// The task (container) id.
     pub container: String,
+    /// The sandbox whose shim got the call.
+    pub sandbox: String,
     pub op: Op,
     /// Simulated time of invocation, in ns since the run started.
     pub invoked_ns: u64,

@@ -89,7 +89,7 @@ impl ShimConn {
             Op::Delete => "Delete",
             Op::Shutdown => "Shutdown",
         };
-        let slot = self.recorder.invoke(op, id, listed);
+        let slot = self.recorder.invoke(op, &self.sid, id, listed);
         let result = self.client.call::<Req, Resp>(method, req, timeout).await;
         let outcome = match &result {
             Ok(resp) => Outcome::Ok(reply(resp)),

@@ -135,6 +135,7 @@ mod tests {
         Call {
             lane,
             container: id.into(),
+            sandbox: "pod1".into(),
             op,
             invoked_ns: at,
             returned_ns: Some(back),
