@@ -89,3 +89,119 @@ fn replay_prints_the_error_chain_and_the_command_again() {
         stdout.contains("replay again: cargo run --release -- replay --profile rs-3.24 --seed 0")
     );
 }
+
+/// A fresh scratch directory under the target directory (removed first).
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+#[test]
+fn a_bad_seed_file_gets_one_line_naming_the_file_and_the_problem() {
+    let dir = scratch("bad-seeds");
+    let outdated = dir.join("outdated.json");
+    std::fs::write(&outdated, r#"{"format": "kata-dst-seed/0"}"#).unwrap();
+    let path = outdated.to_str().unwrap();
+    assert_usage_error(
+        &["replay", path],
+        &format!("{path}: format \"kata-dst-seed/0\""),
+    );
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{ not json").unwrap();
+    let path = broken.to_str().unwrap();
+    assert_usage_error(&["replay", path], &format!("{path}: not a JSON seed file"));
+    let missing = dir.join("missing.json");
+    let path = missing.to_str().unwrap();
+    assert_usage_error(
+        &["replay", path],
+        &format!("{path}: cannot read the seed file"),
+    );
+    assert_usage_error(&["replay"], "replay needs a seed file");
+    assert_usage_error(
+        &["explore", "--property", "nope"],
+        "unknown property 'nope' (valid: state_never_errors_for_known_id, ",
+    );
+}
+
+#[test]
+fn replaying_the_12336_seed_shows_lanes_log_and_verdict() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../seeds/issue-12336-state-during-delete.json"
+    );
+    let (code, stdout, stderr) = kata_dst(&["replay", file]);
+    assert_eq!(code, 0, "{stderr}");
+    for expected in [
+        "schedule (each step at its time",
+        "| lane 0",
+        "| lane 1",
+        "*< Unknown: failed to find container pod1-c1",
+        "get state for pod1-c1",
+        "state_never_errors_for_known_id VIOLATED: ",
+        "as recorded: state_never_errors_for_known_id violates on rs-3.24",
+        "replay again: cargo run --release -- replay ",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    let (code, stdout, _) = kata_dst(&["replay", file, "--profile", "go-3.24"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("as recorded: state_never_errors_for_known_id passes on go-3.24"));
+}
+
+#[test]
+fn explore_saves_a_shrunk_case_that_replays_with_the_printed_command() {
+    let dir = scratch("explore-out");
+    let out = dir.to_str().unwrap();
+    let (code, stdout, stderr) = kata_dst(&[
+        "explore",
+        "--tasks-only",
+        "--property",
+        "state_never_errors_for_known_id",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code, 1, "a violation found exits 1: {stderr}");
+    let saved = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("saved: "))
+        .expect("a saved line");
+    let replay = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: cargo run --release -- replay "))
+        .expect("a replay line");
+    assert_eq!(saved, replay);
+    let (code, stdout, stderr) = kata_dst(&["replay", saved]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("as recorded: state_never_errors_for_known_id violates on rs-3.24"));
+}
+
+#[test]
+fn matrix_json_has_the_documented_keys() {
+    let (code, stdout, stderr) = kata_dst(&["matrix", "--seeds", "20", "--json"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let cells = doc["matrix"].as_array().expect("a matrix array");
+    assert_eq!(cells.len(), 3 * 9, "3 profiles x 9 properties");
+    for cell in cells {
+        for key in [
+            "profile",
+            "property",
+            "cases",
+            "violations",
+            "first_failure",
+        ] {
+            assert!(cell.get(key).is_some(), "missing {key} in {cell}");
+        }
+    }
+    let mission = cells
+        .iter()
+        .find(|c| c["profile"] == "go-3.24" && c["property"] == "state_never_errors_for_known_id")
+        .unwrap();
+    assert_eq!(mission["first_failure"], serde_json::Value::Null);
+    assert!(doc["sometimes"].as_array().is_some_and(|s| !s.is_empty()));
+}

@@ -9,7 +9,7 @@ use properties::{Failure, History, Op, Outcome, TaskStatus};
 
 use crate::recorder::FIXTURE_LANE;
 
-const WIDTH: usize = 40;
+const WIDTH: usize = 46;
 
 /// Renders the calls of `h` on containers other than `hidden` (the sandboxes the
 /// fixture sets up), marking the calls in `evidence`. Times are in microseconds since
