@@ -9,6 +9,7 @@ use crate::net::ttrpc::TtrpcError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrClass {
     NotFound,
+    AlreadyExists,
     Unavailable,
     FailedPrecondition,
     DeadlineExceeded,

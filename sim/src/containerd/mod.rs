@@ -367,9 +367,16 @@ impl Containerd {
             .map_err(|e| errdefs::from_ttrpc(&e))
     }
 
-    /// Creates the container's metadata and its task on the pod's shim; the task joins
+    /// Tasks.Create: refused with AlreadyExists while the id is in the task list; else
+    /// creates the container's metadata and its task on the pod's shim; the task joins
     /// the list once the shim's Create succeeded.
     pub async fn create(&self, sid: &str, id: &str) -> Result<u32, CtrdError> {
+        if self.tasks.lock().unwrap().contains_key(id) {
+            return Err(CtrdError::new(
+                ErrClass::AlreadyExists,
+                format!("task {id}: already exists"),
+            ));
+        }
         let shim = self
             .shims
             .lock()
