@@ -35,7 +35,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     };
     let workers = workers(args.jobs);
     let target = args.property.as_deref();
-    println!(
+    say!(
         "kata-dst explore: profile {}, stop at a violation of {}, campaign {}, up to {} cases, {} workers",
         args.profile,
         target.unwrap_or("any property"),
@@ -58,7 +58,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     )?;
     let took = started.elapsed();
     let Some(found) = verdicts.iter().find(|v| stop(&v.judgement)) else {
-        println!(
+        say!(
             "no violation in {} cases ({:.2} s, {:.0} cases/s)",
             verdicts.len(),
             took.as_secs_f64(),
@@ -68,17 +68,17 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     };
     let property = target.unwrap_or(found.judgement.violations[0].property);
     let original = case_at(shape, args.campaign, found.index);
-    println!(
+    say!(
         "case {} violates {property} ({} cases, {:.0} ms); unshrunk: {}",
         found.index,
         found.index + 1,
         took.as_secs_f64() * 1000.0,
-        case_replay_command(args.profile.name, args.campaign, found.index)
-            + if args.tasks_only {
-                " (explored with --tasks-only)"
-            } else {
-                ""
-            }
+        case_replay_command(
+            args.profile.name,
+            args.campaign,
+            found.index,
+            args.tasks_only
+        )
     );
     let shrunk = shrink(
         args.profile,
@@ -89,7 +89,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         SHRINK_RUNS,
         SHRINK_BUDGET,
     )?;
-    println!(
+    say!(
         "shrunk from {} to {} client calls in {} runs ({:.0} ms)",
         original.op_count(),
         shrunk.case.op_count(),
@@ -103,13 +103,13 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     let seed = corpus::record(shrunk.case.clone(), property, args.profile, title)?;
     let path = seed.save(&args.out)?;
     let replayed = replay_case(&shrunk.case, args.profile, Some(property))?;
-    print!("\n{}", replayed.report);
-    println!(
+    say_raw!("\n{}", replayed.report);
+    say!(
         "\nverdict of {property} on each profile: {}",
         expectations(&seed)
     );
-    println!("saved: {}", path.display());
-    println!("replay: {}", file_replay_command(&path));
+    say!("saved: {}", path.display());
+    say!("replay: {}", file_replay_command(&path));
     Ok(ExitCode::FAILURE)
 }
 
@@ -130,9 +130,9 @@ pub fn replay_file(path: &Path, profile: Option<Profile>) -> Result<ExitCode> {
         }
     };
     let profile = profile.unwrap_or_else(|| seed.profile());
-    println!("kata-dst replay {}: {}", path.display(), seed.title);
+    say!("kata-dst replay {}: {}", path.display(), seed.title);
     let replayed = replay_case(&seed.case, profile, Some(&seed.property))?;
-    print!("{}", replayed.report);
+    say_raw!("{}", replayed.report);
     let got = if replayed.judgement.violation(&seed.property).is_some() {
         Expect::Violates
     } else {
@@ -140,37 +140,46 @@ pub fn replay_file(path: &Path, profile: Option<Profile>) -> Result<ExitCode> {
     };
     let code = match seed.expect.get(profile.name) {
         Some(&want) if want == got => {
-            println!("\nas recorded: {} {got} on {profile}", seed.property);
+            say!("\nas recorded: {} {got} on {profile}", seed.property);
             ExitCode::SUCCESS
         }
         Some(&want) => {
-            println!(
+            say!(
                 "\nDIFFERS from the record: {} {got} on {profile}, recorded {want}",
                 seed.property
             );
             ExitCode::FAILURE
         }
         None => {
-            println!(
+            say!(
                 "\n{} {got} on {profile} (no verdict recorded for it)",
                 seed.property
             );
             ExitCode::SUCCESS
         }
     };
-    println!("recorded: {}", expectations(&seed));
-    println!("replay again: {}", file_replay_command(path));
+    say!("recorded: {}", expectations(&seed));
+    say!("replay again: {}", file_replay_command(path));
     Ok(code)
 }
 
-pub fn replay_generated(profile: Profile, campaign: u64, index: u64) -> Result<ExitCode> {
-    let case = case_at(Shape::default(), campaign, index);
-    println!("kata-dst replay: campaign {campaign} case {index}");
+pub fn replay_generated(
+    profile: Profile,
+    campaign: u64,
+    index: u64,
+    tasks_only: bool,
+) -> Result<ExitCode> {
+    let shape = Shape {
+        shim_calls: !tasks_only,
+        ..Shape::default()
+    };
+    let case = case_at(shape, campaign, index);
+    say!("kata-dst replay: campaign {campaign} case {index}");
     let replayed = replay_case(&case, profile, None)?;
-    print!("{}", replayed.report);
-    println!(
+    say_raw!("{}", replayed.report);
+    say!(
         "replay again: {}",
-        case_replay_command(profile.name, campaign, index)
+        case_replay_command(profile.name, campaign, index, tasks_only)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -194,7 +203,7 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
     let cases = matrix_cases(args.seeds)?;
     let workers = workers(args.jobs);
     if !args.json {
-        println!(
+        say!(
             "kata-dst matrix: campaign {}, {cases} generated cases per profile, {workers} workers",
             args.campaign
         );
@@ -207,17 +216,17 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
         workers,
     )?;
     if args.json {
-        println!("{}", matrix::json(&m));
+        say!("{}", matrix::json(&m));
     } else {
-        print!("{}", matrix::table(&m));
+        say_raw!("{}", matrix::table(&m));
         let total = cases * Profile::ALL.len() as u64;
-        println!(
+        say!(
             "{total} cases in {:.2} s ({:.0} cases/s).",
             m.wall.as_secs_f64(),
             total as f64 / m.wall.as_secs_f64().max(1e-9)
         );
         if let Some(c) = m.matrix.iter().find(|c| c.first_failure.is_some()) {
-            println!(
+            say!(
                 "Next: replay the first violation of {} on {} with\n  {}\nor shrink and save one with\n  cargo run --release -- explore --profile {} --property {}",
                 c.property,
                 c.profile,

@@ -1,6 +1,27 @@
 //! `kata-dst`: deterministic simulation testing for Kata Containers' runtime-rs.
 #![forbid(unsafe_code)]
 
+/// `println!` that ends the process quietly when stdout is closed (`kata-dst ... | head`)
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!` with the same care as [`say!`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod commands;
 
 use std::io::{IsTerminal, Write};
@@ -100,6 +121,9 @@ struct ReplayArgs {
     /// The index of a generated case in its campaign (with --campaign).
     #[arg(long, value_parser = parse_number, allow_hyphen_values = true, requires = "campaign")]
     case: Option<u64>,
+    /// The campaign was generated with --tasks-only (with --campaign).
+    #[arg(long, requires = "campaign")]
+    tasks_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -266,7 +290,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .jobs
         .map_or_else(runner::default_workers, |j| j as usize);
     if !args.json {
-        println!(
+        say!(
             "kata-dst: scenario {} ({} pods x {} containers, {} ctr task ls loops), seeds {}..{} per profile, {} workers",
             args.scenario,
             article.pods,
@@ -294,11 +318,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if args.json {
-        println!("{}", report::json(&rows));
+        say!("{}", report::json(&rows));
     } else {
-        print!("{}", report::table(&rows));
+        say_raw!("{}", report::table(&rows));
         let rpcs: u64 = runs.iter().map(|r| r.rpcs).sum();
-        println!(
+        say!(
             "{} runs, {} shim RPCs in {:.1} s wall ({:.0} RPCs/s).",
             runs.len(),
             rpcs,
@@ -306,7 +330,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             rpcs as f64 / wall.as_secs_f64().max(1e-9)
         );
         if let Some(r) = rows.iter().find(|r| r.replay.is_some()) {
-            println!(
+            say!(
                 "Next: replay the first failing seed of {} with\n  {}",
                 r.profile,
                 r.replay.as_deref().unwrap_or_default()
@@ -327,7 +351,7 @@ fn run_one(args: &SeedArgs, log: LogOutput) -> anyhow::Result<runner::SeedRun> {
 
 fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let run = run_one(&args, LogOutput::Quiet)?;
-    println!("{}", serde_json::to_string(&run)?);
+    say!("{}", serde_json::to_string(&run)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -337,7 +361,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     match (args.profile, args.seed, args.campaign, args.case) {
         (Some(profile), None, Some(campaign), Some(case)) => {
-            commands::replay_generated(profile, campaign, case)
+            commands::replay_generated(profile, campaign, case, args.tasks_only)
         }
         (Some(profile), Some(seed), None, None) => replay_article(SeedArgs {
             profile,
@@ -353,12 +377,12 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 
 fn replay_article(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let (profile, seed) = (args.profile, args.seed);
-    println!(
+    say!(
         "kata-dst replay: scenario {}, profile {profile}, seed {seed}",
         args.scenario
     );
     let run = run_one(&args, LogOutput::Stdout)?;
-    println!(
+    say!(
         "summary: profile {} seed {}: {} `get state for` errors, {} `Container not found in state query` warnings, {} shim RPCs, {} events, {:.3} s simulated, trace {:016x}",
         run.profile,
         run.seed,
@@ -370,16 +394,16 @@ fn replay_article(args: SeedArgs) -> anyhow::Result<ExitCode> {
         run.trace_hash
     );
     if let Some(e) = &run.first_error {
-        println!(
+        say!(
             "first `get state for <id>` error, as the shim sent it (ttrpc status message):\n  {e}"
         );
         if let Some(chain) = e
             .strip_prefix("Others(\"")
             .and_then(|s| s.strip_suffix("\")"))
         {
-            println!("its error chain:\n{}", chain.replace("\\n", "\n"));
+            say!("its error chain:\n{}", chain.replace("\\n", "\n"));
         }
     }
-    println!("replay again: {}", replay_command(profile.name, seed));
+    say!("replay again: {}", replay_command(profile.name, seed));
     Ok(ExitCode::SUCCESS)
 }

@@ -85,7 +85,7 @@ pub fn run_matrix(
                 violations: failing.len() as u64,
                 first_failure: failing
                     .first()
-                    .map(|&i| case_replay_command(profile.name, campaign, i)),
+                    .map(|&i| case_replay_command(profile.name, campaign, i, !shape.shim_calls)),
             });
         }
         for situation in sometimes_names() {

@@ -22,10 +22,12 @@ pub fn replay_command(profile: &str, seed: u64) -> String {
     format!("cargo run --release -- replay --profile {profile} --seed {seed}")
 }
 
-/// The command that replays case `index` of generated campaign `campaign` on `profile`.
-pub fn case_replay_command(profile: &str, campaign: u64, index: u64) -> String {
+/// The command that replays case `index` of generated campaign `campaign` on `profile`
+/// (generated with direct shim calls unless `tasks_only`).
+pub fn case_replay_command(profile: &str, campaign: u64, index: u64, tasks_only: bool) -> String {
+    let flag = if tasks_only { " --tasks-only" } else { "" };
     format!(
-        "cargo run --release -- replay --profile {profile} --campaign {campaign} --case {index}"
+        "cargo run --release -- replay --profile {profile} --campaign {campaign} --case {index}{flag}"
     )
 }
 
