@@ -13,6 +13,7 @@ pub mod explore;
 pub mod latency;
 pub mod matrix;
 pub mod net;
+pub mod nodes;
 pub mod recorder;
 pub mod report;
 pub mod runner;

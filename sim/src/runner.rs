@@ -146,8 +146,10 @@ where
                 .name("containerd")
                 .ip(host_addr(CONTAINERD_HOST).ip())
                 .build();
+            crate::nodes::track(node.id());
             let result = node.spawn(task).await;
             let sim_time = crate::clock::now();
+            crate::nodes::end_all().await;
             result
                 .map_err(|e| anyhow!("scenario task failed: {e}"))?
                 .map(|value| (value, sim_time))

@@ -125,6 +125,7 @@ impl Shim {
             .init(move || process.clone().run())
             .build();
         *node_id.lock().unwrap() = Some(node.id());
+        crate::nodes::track(node.id());
         Arc::new(Shim {
             sid: spec.sid,
             addr: spec.addr,

@@ -98,6 +98,7 @@ impl Hypervisor for FakeVmm {
             .build();
         let _ = listening.watch().wait_for(|up| *up).await;
         *self.node.lock().unwrap() = Some(node.id());
+        crate::nodes::track(node.id());
         self.up.set(true);
         Ok(())
     }

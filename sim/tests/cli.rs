@@ -186,7 +186,12 @@ fn matrix_json_has_the_documented_keys() {
     assert!(code == 0 || code == 1, "{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let cells = doc["matrix"].as_array().expect("a matrix array");
-    assert_eq!(cells.len(), 3 * 9, "3 profiles x 9 properties");
+    let properties = sim::explore::judge::property_names().len();
+    assert_eq!(
+        cells.len(),
+        3 * properties,
+        "every profile x every property"
+    );
     for cell in cells {
         for key in [
             "profile",

@@ -1,6 +1,7 @@
 //! The built-in properties and sometimes situations, one file each, and their registry.
 
 mod during_delete;
+mod exit_event_follows_a_start;
 mod exit_status_agrees;
 mod kill_after_exit_is_harmless;
 mod no_call_hangs;
@@ -13,6 +14,7 @@ mod status_transitions_are_legal;
 mod unknown_id_is_not_found;
 
 pub use during_delete::{KillDuringDelete, StateDuringDelete};
+pub use exit_event_follows_a_start::ExitEventFollowsAStart;
 pub use exit_status_agrees::ExitStatusAgrees;
 pub use kill_after_exit_is_harmless::KillAfterExitIsHarmless;
 pub use no_call_hangs::{NoCallHangs, HANG_BOUND_NS};
@@ -36,6 +38,7 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
         Box::new(KillAfterExitIsHarmless),
         Box::new(ResourcesReleasedAfterDelete),
         Box::new(OneExitEventPerProcess),
+        Box::new(ExitEventFollowsAStart),
         Box::new(ShutdownWaitsForTheLastContainer),
         Box::new(NoCallHangs),
     ]

@@ -1,0 +1,137 @@
+//! Events come in a sensible order: a process's exit only after the process started.
+
+use crate::history::{History, Op};
+use crate::property::{Property, Verdict};
+
+/// A TaskExit for a container arrives only after a Start of it succeeded: a process that
+/// never ran has not exited. (Per incarnation: only a Start that returned after the last
+/// successful Create of the id, returned before the event, was invoked counts; an event
+/// received while a Create of the id is in flight is not judged, as it may belong to
+/// either incarnation.)
+///
+/// Contract: containerd's `TaskExit` (events/task.proto) reports the exit of a process
+/// that ran, with its exit time; CRI acts on exits (containerd.md, "Events"). The Go Kata
+/// shim starts its exit watcher in Start (runtime-rs.md, "The Go runtime"). runtime-rs
+/// 3.24 spawns a waiter at Create (runtime-rs.md, "RuntimeHandlerManager"): when a
+/// created, never started container is deleted, the exit watcher's sender is dropped
+/// with the container and that waiter publishes a TaskExit with exit status 0 and no
+/// exit time.
+pub struct ExitEventFollowsAStart;
+
+impl Property for ExitEventFollowsAStart {
+    fn name(&self) -> &'static str {
+        "exit_event_follows_a_start"
+    }
+
+    fn contract(&self) -> &'static str {
+        "containerd events/task.proto: TaskExit reports a process's exit; the Go shim's exit watcher starts in Start"
+    }
+
+    fn check(&self, h: &History) -> Verdict {
+        for (e, exit) in h.task_exits() {
+            if h.create_in_flight(&exit.container, exit.at_ns, exit.at_ns) {
+                continue;
+            }
+            let incarnation = h
+                .calls_for(&exit.container)
+                .filter(|(_, c)| c.op == Op::Create && c.reply().is_some())
+                .filter(|(_, c)| c.end_ns() <= exit.at_ns)
+                .map(|(_, c)| c.invoked_ns)
+                .max()
+                .unwrap_or(0);
+            let started = h.calls_for(&exit.container).any(|(_, c)| {
+                c.op == Op::Start
+                    && c.reply().is_some()
+                    && c.end_ns() >= incarnation
+                    && c.invoked_ns <= exit.at_ns
+            });
+            if !started {
+                return Verdict::Violation {
+                    explanation: format!(
+                        "event #{e}: containerd received a TaskExit for {} (exit {}, exit time {:?}) at {} ns, but no Start of it had succeeded",
+                        exit.container, exit.exit_status, exit.exited_at_ns, exit.at_ns
+                    ),
+                    calls: Vec::new(),
+                    events: vec![e],
+                };
+            }
+        }
+        Verdict::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn an_exit_after_a_start_passes() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30),
+        ])
+        .exit("c", 137, Some(90), 100);
+        assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn an_exit_of_a_container_never_started_violates() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Delete, "c", 20, 30),
+        ])
+        .exit("c", 0, None, 31);
+        assert_eq!(
+            evidence(ExitEventFollowsAStart.check(&h)),
+            (vec![], vec![0])
+        );
+    }
+
+    #[test]
+    fn a_start_of_an_earlier_incarnation_does_not_count() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30),
+            call(Op::Delete, "c", 40, 50),
+            call(Op::Create, "c", 60, 70),
+        ])
+        .exit("c", 137, Some(35), 45)
+        .exit("c", 0, None, 80);
+        assert_eq!(
+            evidence(ExitEventFollowsAStart.check(&h)),
+            (vec![], vec![1])
+        );
+    }
+
+    #[test]
+    fn a_start_sent_while_its_create_was_in_flight_counts() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 9, 30),
+        ])
+        .exit("c", 137, Some(35), 40);
+        assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn an_exit_received_while_a_create_is_in_flight_is_not_judged() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30),
+            call(Op::Create, "c", 40, 60),
+        ])
+        .exit("c", 137, Some(45), 50);
+        assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_failed_start_does_not_count() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30).fails(crate::history::Code::Unknown),
+        ])
+        .exit("c", 0, None, 40);
+        assert!(!ExitEventFollowsAStart.check(&h).is_pass());
+    }
+}
