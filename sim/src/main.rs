@@ -65,6 +65,9 @@ enum Command {
     /// Run generated cases on every profile; per profile and property: cases, violations,
     /// the first failing case; and how often each sometimes situation was reached.
     Matrix(MatrixArgs),
+    /// Measure exploration speed, time to the first #12336 violation, memory over a long
+    /// campaign, and the real-time stress method's time to its first error, side by side.
+    Bench(BenchArgs),
     /// Run one article seed and print its result as one JSON line (what batch runs spawn).
     #[command(hide = true)]
     Seed(SeedArgs),
@@ -147,6 +150,31 @@ struct ExploreArgs {
     #[arg(long, default_value = "seeds")]
     out: PathBuf,
     /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = parse_count)]
+    jobs: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Generated cases per cases/s measurement.
+    #[arg(long, default_value_t = 4_000, value_parser = parse_count, allow_hyphen_values = true)]
+    cases: u64,
+    /// Generated cases of the long campaign that watches memory.
+    #[arg(long, default_value_t = 100_000, value_parser = parse_count, allow_hyphen_values = true)]
+    long: u64,
+    /// Starting seeds for the time-to-first-error medians.
+    #[arg(long, default_value_t = 20, value_parser = parse_count, allow_hyphen_values = true)]
+    starts: u64,
+    /// Article seeds per seeds/s measurement.
+    #[arg(long, default_value_t = 8, value_parser = parse_count, allow_hyphen_values = true)]
+    article_seeds: u64,
+    /// Runs of the real-time stress method (0 skips it, and the build it needs).
+    #[arg(long, default_value_t = 5, value_parser = parse_number, allow_hyphen_values = true)]
+    stress_runs: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads for "all cores" (default: the machine's cores).
     #[arg(long, value_parser = parse_count)]
     jobs: Option<u64>,
 }
@@ -242,6 +270,7 @@ fn main() -> ExitCode {
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Explore(args)) => commands::explore(args),
         Some(Command::Matrix(args)) => commands::matrix(args),
+        Some(Command::Bench(args)) => commands::bench(args),
         Some(Command::Seed(args)) => seed(args),
         Some(Command::Run(args)) => run(args),
         None => run(cli.run),

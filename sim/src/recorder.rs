@@ -169,6 +169,10 @@ pub struct LogTally {
     /// The `error` field of the first `get state for` line: the shim's error as
     /// containerd received it.
     pub first_error: Mutex<Option<String>>,
+    /// Told once, when the first `get state for` line is logged: the benchmark
+    /// timestamps it on a thread of its own (inside a run madsim's clock stands in for
+    /// the wall clock). Never used for a verdict or a trace.
+    pub first_error_signal: Mutex<Option<std::sync::mpsc::Sender<()>>>,
 }
 
 impl LogTally {
@@ -220,6 +224,9 @@ impl<S: Subscriber> Layer<S> for TallyLayer {
             let mut first = self.0.first_error.lock().unwrap();
             if first.is_none() {
                 *first = m.error_field;
+                if let Some(signal) = self.0.first_error_signal.lock().unwrap().take() {
+                    let _ = signal.send(());
+                }
             }
         }
         if m.warnings && level == Level::WARN {

@@ -103,6 +103,20 @@ where
     F: std::future::Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    simulate_with(seed, log, Arc::default(), scenario)
+}
+
+/// [`simulate`], tallying the log into `tally`.
+pub fn simulate_with<T, F>(
+    seed: u64,
+    log: LogOutput,
+    tally: Arc<LogTally>,
+    scenario: impl FnOnce(Arc<Recorder>) -> F,
+) -> Result<Simulated<T>>
+where
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
     let mut config = madsim::Config::default();
     // Wire latency is decided by the run's Timing, not by madsim's random send latency.
     config.net.send_latency = Duration::ZERO..Duration::from_nanos(1);
@@ -114,7 +128,6 @@ where
             Runtime::with_seed_and_config(seed, config)
         });
     rt.set_time_limit(crate::clock::to_madsim(TIME_LIMIT));
-    let tally = Arc::new(LogTally::default());
     let captured = Captured::default();
     let writer = match log {
         LogOutput::Quiet => None,

@@ -210,3 +210,51 @@ fn matrix_json_has_the_documented_keys() {
     assert_eq!(mission["first_failure"], serde_json::Value::Null);
     assert!(doc["sometimes"].as_array().is_some_and(|s| !s.is_empty()));
 }
+
+#[test]
+fn bench_json_has_the_documented_keys() {
+    let (code, stdout, stderr) = kata_dst(&[
+        "bench",
+        "--json",
+        "--cases",
+        "100",
+        "--long",
+        "200",
+        "--starts",
+        "2",
+        "--article-seeds",
+        "1",
+        "--stress-runs",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    for key in [
+        "generated_cases_per_sec_1core",
+        "generated_cases_per_sec_all",
+        "article_seeds_per_sec_all",
+        "sim_speedup",
+        "peak_rss_mb",
+        "rss_growth_pct",
+        "ms_to_first_violation_median",
+        "article_ms_to_first_error_median",
+        "stress_ms_to_first_error_median",
+        "detection_ratio",
+        "shrink_ms",
+    ] {
+        assert!(doc.get(key).is_some(), "missing {key} in {doc}");
+    }
+    assert!(doc["generated_cases_per_sec_all"]
+        .as_f64()
+        .is_some_and(|v| v > 0.0));
+    assert!(doc["ms_to_first_violation_median"]
+        .as_f64()
+        .is_some_and(|v| v > 0.0));
+    assert!(doc["article_ms_to_first_error_median"]
+        .as_f64()
+        .is_some_and(|v| v > 0.0));
+    assert_eq!(
+        doc["stress_ms_to_first_error_median"],
+        serde_json::Value::Null
+    );
+}

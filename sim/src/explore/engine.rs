@@ -6,7 +6,7 @@
 //! so any case can be regenerated alone (`kata-dst replay --campaign s --case i`) and a
 //! campaign's verdicts do not depend on how many workers ran it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -62,11 +62,56 @@ pub struct CaseVerdict {
     pub judgement: Judgement,
     pub trace_hash: u64,
     pub calls: usize,
+    /// Simulated node time the run took.
+    pub sim_time: Duration,
 }
 
-/// Runs cases `0..cases` of `campaign` on `profile`, `workers` at a time, in index order
-/// of results. With `stop_when`, stops early once a case satisfies it, and returns the
-/// cases up to the first (lowest-index) one that does.
+/// Runs cases `0..cases` of `campaign` on `profile`, `workers` at a time, and hands each
+/// verdict to `sink` as it comes (in no particular order). With `stop_when`, stops early
+/// once a case satisfies it; every case below the first (lowest-index) such case still
+/// runs. Returns that index, if any. Keeps nothing itself, so a long campaign runs in
+/// constant memory.
+pub fn drive_campaign(
+    profile: Profile,
+    shape: Shape,
+    campaign: u64,
+    cases: u64,
+    workers: usize,
+    stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
+    sink: &(dyn Fn(Result<CaseVerdict>) + Sync),
+) -> Option<u64> {
+    let next = AtomicU64::new(0);
+    let stop_at = AtomicU64::new(u64::MAX);
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= cases || i > stop_at.load(Ordering::Relaxed) {
+                    break;
+                }
+                let case = case_at(shape, campaign, i);
+                let verdict =
+                    run_and_judge(&case, profile, LogOutput::Quiet).map(|(run, j)| CaseVerdict {
+                        index: i,
+                        calls: run.history.calls.len(),
+                        trace_hash: run.trace_hash,
+                        judgement: j,
+                        sim_time: run.sim_time,
+                    });
+                if let (Ok(v), Some(stop)) = (&verdict, stop_when) {
+                    if stop(&v.judgement) {
+                        stop_at.fetch_min(i, Ordering::Relaxed);
+                    }
+                }
+                sink(verdict);
+            });
+        }
+    });
+    Some(stop_at.into_inner()).filter(|&i| i != u64::MAX)
+}
+
+/// [`drive_campaign`], keeping the verdicts: in index order, up to the first case that
+/// satisfies `stop_when` (all of them without it).
 pub fn run_campaign(
     profile: Profile,
     shape: Shape,
@@ -75,42 +120,20 @@ pub fn run_campaign(
     workers: usize,
     stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
 ) -> Result<Vec<CaseVerdict>> {
-    let next = AtomicUsize::new(0);
-    let stop_at = AtomicUsize::new(usize::MAX);
-    let results: Mutex<Vec<Option<Result<CaseVerdict>>>> =
-        Mutex::new((0..cases).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..workers.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i as u64 >= cases || i > stop_at.load(Ordering::Relaxed) {
-                    break;
-                }
-                let case = case_at(shape, campaign, i as u64);
-                let verdict =
-                    run_and_judge(&case, profile, LogOutput::Quiet).map(|(run, j)| CaseVerdict {
-                        index: i as u64,
-                        calls: run.history.calls.len(),
-                        trace_hash: run.trace_hash,
-                        judgement: j,
-                    });
-                if let (Ok(v), Some(stop)) = (&verdict, stop_when) {
-                    if stop(&v.judgement) {
-                        stop_at.fetch_min(i, Ordering::Relaxed);
-                    }
-                }
-                results.lock().unwrap()[i] = Some(verdict);
-            });
-        }
+    let results: Mutex<Vec<Result<CaseVerdict>>> = Mutex::new(Vec::new());
+    let stopped = drive_campaign(profile, shape, campaign, cases, workers, stop_when, &|v| {
+        results.lock().unwrap().push(v)
     });
-    let limit = stop_at.into_inner();
-    results
+    let mut results = results
         .into_inner()
         .unwrap()
         .into_iter()
-        .take(limit.saturating_add(1))
-        .flatten()
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    results.sort_by_key(|v| v.index);
+    if let Some(limit) = stopped {
+        results.retain(|v| v.index <= limit);
+    }
+    Ok(results)
 }
 
 /// Every case that is `case` without one of its lanes or one of its steps, lanes first.

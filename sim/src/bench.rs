@@ -1,0 +1,359 @@
+//! The benchmark: how fast kata-dst explores, how soon it finds #12336, and how that
+//! compares with the real-time stress method a runtime-rs developer has today.
+//!
+//! Every figure is measured on the wall clock of this machine, in this run; nothing here
+//! feeds a verdict. Memory is read from `/proc/self/status` (Linux).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use runtime_model::Profile;
+use serde::Serialize;
+
+use crate::explore::engine::{drive_campaign, run_campaign, shrink};
+use crate::explore::judge::Judgement;
+use crate::explore::strategy::Shape;
+use crate::latency::{Latencies, SampledTiming, Timing};
+use crate::recorder::LogTally;
+use crate::runner::{on_fresh_thread, run_jobs, simulate_with, Job, LogOutput};
+use crate::scenario::article::Article;
+
+/// The mission property, whose first violation the benchmark times.
+pub const MISSION: &str = "state_never_errors_for_known_id";
+
+/// How much the benchmark runs.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchConfig {
+    /// Generated cases per cases/s measurement.
+    pub cases: u64,
+    /// Generated cases of the long campaign that watches memory.
+    pub long_cases: u64,
+    /// Starting seeds (campaigns, article seeds) for the time-to-first-error medians.
+    pub starts: u64,
+    /// Article seeds per seeds/s measurement.
+    pub article_seeds: u64,
+    /// Runs of the real-time stress method (0: skip it).
+    pub stress_runs: u32,
+    pub workers: usize,
+}
+
+/// Median, spread and count of a sample, in milliseconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub n: usize,
+}
+
+impl Spread {
+    pub fn of(mut ms: Vec<f64>) -> Spread {
+        if ms.is_empty() {
+            return Spread::default();
+        }
+        ms.sort_by(f64::total_cmp);
+        let n = ms.len();
+        let median = if n % 2 == 1 {
+            ms[n / 2]
+        } else {
+            (ms[n / 2 - 1] + ms[n / 2]) / 2.0
+        };
+        Spread {
+            median,
+            min: ms[0],
+            max: ms[n - 1],
+            n,
+        }
+    }
+}
+
+/// Everything `kata-dst bench --json` prints.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BenchReport {
+    pub workers: usize,
+    pub generated_cases_per_sec_1core: f64,
+    pub generated_cases_per_sec_all: f64,
+    pub article_seeds_per_sec_1core: f64,
+    pub article_seeds_per_sec_all: f64,
+    /// Simulated node time per wall second, generated cases on all cores.
+    pub sim_speedup: f64,
+    /// Simulated node time per wall second, article seeds on all cores.
+    pub article_sim_speedup: f64,
+    pub long_campaign_cases: u64,
+    pub long_campaign_cases_per_sec: f64,
+    pub peak_rss_mb: Option<f64>,
+    /// Growth of the resident set from 10% of the long campaign to its end.
+    pub rss_growth_pct: Option<f64>,
+    pub ms_to_first_violation_median: f64,
+    pub ms_to_first_violation: Spread,
+    pub cases_to_first_violation: Spread,
+    pub article_ms_to_first_error_median: f64,
+    pub article_ms_to_first_error: Spread,
+    pub stress_ms_to_first_error_median: Option<f64>,
+    pub stress_ms_to_first_error: Option<Spread>,
+    /// The stress method's median time to the first error over kata-dst's median time
+    /// to the first violation.
+    pub detection_ratio: Option<f64>,
+    pub shrink_ms: f64,
+    pub shrink: Spread,
+    pub shrunk_calls: Spread,
+}
+
+/// `VmRSS` and `VmHWM` of this process in MB, where `/proc` has them.
+fn rss_mb() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Generated cases per second and simulated time per wall second, on `workers`.
+pub fn exploration_speed(cases: u64, workers: usize) -> Result<(f64, f64)> {
+    let sim_ns = AtomicU64::new(0);
+    let failed = Mutex::new(None);
+    let started = Instant::now();
+    drive_campaign(
+        Profile::RS_3_24,
+        Shape::default(),
+        1_000,
+        cases,
+        workers,
+        None,
+        &|v| match v {
+            Ok(v) => {
+                sim_ns.fetch_add(v.sim_time.as_nanos() as u64, Ordering::Relaxed);
+            }
+            Err(e) => *failed.lock().unwrap() = Some(e),
+        },
+    );
+    if let Some(e) = failed.into_inner().unwrap() {
+        return Err(e);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let sim = sim_ns.into_inner() as f64 / 1e9;
+    Ok((cases as f64 / wall, sim / wall))
+}
+
+/// The long campaign: cases per second, peak resident set and its growth after warm-up.
+pub fn long_campaign(cases: u64, workers: usize) -> Result<(f64, Option<f64>, Option<f64>)> {
+    let done = AtomicU64::new(0);
+    let warm = Mutex::new(None::<f64>);
+    let failed = Mutex::new(None);
+    let started = Instant::now();
+    drive_campaign(
+        Profile::RS_3_24,
+        Shape::default(),
+        2_000,
+        cases,
+        workers,
+        None,
+        &|v| {
+            if let Err(e) = v {
+                *failed.lock().unwrap() = Some(e);
+            }
+            if done.fetch_add(1, Ordering::Relaxed) + 1 == cases / 10 {
+                *warm.lock().unwrap() = rss_mb().map(|(rss, _)| rss);
+            }
+        },
+    );
+    if let Some(e) = failed.into_inner().unwrap() {
+        return Err(e);
+    }
+    let per_sec = cases as f64 / started.elapsed().as_secs_f64();
+    let end = rss_mb();
+    let growth = match (warm.into_inner().unwrap(), end) {
+        (Some(w), Some((rss, _))) if w > 0.0 => Some((rss - w) / w * 100.0),
+        _ => None,
+    };
+    Ok((per_sec, end.map(|(_, peak)| peak), growth))
+}
+
+/// The first violation of one starting campaign.
+#[derive(Clone, Copy, Debug)]
+pub struct FirstViolation {
+    pub campaign: u64,
+    pub index: u64,
+    /// Wall time from the cold start to the violation.
+    pub ms: f64,
+}
+
+/// For each starting campaign: the wall time from a cold start of the default
+/// exploration to its first violation of the mission property on rs-3.24.
+pub fn first_violations(starts: u64, workers: usize) -> Result<Vec<FirstViolation>> {
+    let is_mission = |j: &Judgement| j.violation(MISSION).is_some();
+    let mut out = Vec::new();
+    for campaign in 0..starts {
+        let started = Instant::now();
+        let verdicts = run_campaign(
+            Profile::RS_3_24,
+            Shape::default(),
+            campaign,
+            100_000,
+            workers,
+            Some(&is_mission),
+        )?;
+        let took = started.elapsed();
+        let found = verdicts
+            .last()
+            .filter(|v| is_mission(&v.judgement))
+            .ok_or_else(|| anyhow!("campaign {campaign} found no violation in 100,000 cases"))?;
+        out.push(FirstViolation {
+            campaign,
+            index: found.index,
+            ms: took.as_secs_f64() * 1000.0,
+        });
+    }
+    Ok(out)
+}
+
+/// Shrink times (ms) and shrunk sizes (calls) of `found`.
+pub fn shrinks(found: &[FirstViolation]) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut ms = Vec::new();
+    let mut calls = Vec::new();
+    for f in found {
+        let s = shrink(
+            Profile::RS_3_24,
+            Shape::default(),
+            f.campaign,
+            f.index,
+            MISSION,
+            5_000,
+            Duration::from_secs(10),
+        )?;
+        ms.push(s.took.as_secs_f64() * 1000.0);
+        calls.push(s.case.op_count() as f64);
+    }
+    Ok((ms, calls))
+}
+
+/// For each article seed: the wall time from the start of its run (in this process, on
+/// a fresh thread) to containerd's first `get state for` line, on rs-3.24.
+pub fn article_first_errors(seeds: u64, workers: usize) -> Result<Vec<f64>> {
+    let next = AtomicU64::new(0);
+    let out = Mutex::new(Vec::new());
+    let failed = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed >= seeds {
+                    break;
+                }
+                // Timestamped here, outside the run: inside it, madsim's clock stands in
+                // for the wall clock.
+                let (signal, first_error) = std::sync::mpsc::channel();
+                let started = Instant::now();
+                let watcher =
+                    std::thread::spawn(move || first_error.recv().ok().map(|()| started.elapsed()));
+                let run = on_fresh_thread(move || {
+                    let article = Article::default();
+                    let timing: Arc<dyn Timing> = Arc::new(SampledTiming {
+                        latencies: Latencies::default(),
+                    });
+                    let tally = Arc::new(LogTally {
+                        first_error_signal: Mutex::new(Some(signal)),
+                        ..LogTally::default()
+                    });
+                    simulate_with(seed, LogOutput::Quiet, tally, move |rec| async move {
+                        article.run(Profile::RS_3_24, timing, rec).await
+                    })
+                    .map(|_| ())
+                })
+                .and_then(|()| {
+                    watcher
+                        .join()
+                        .map_err(|_| anyhow!("the first-error watcher panicked"))
+                });
+                match run {
+                    Ok(Some(d)) => out.lock().unwrap().push(d.as_secs_f64() * 1000.0),
+                    Ok(None) => {}
+                    Err(e) => *failed.lock().unwrap() = Some(e),
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap() {
+        return Err(e);
+    }
+    Ok(out.into_inner().unwrap())
+}
+
+/// Article seeds per second and simulated time per wall second, each seed in a process of
+/// its own as the main job runs them.
+pub fn article_speed(exe: &Path, seeds: u64, workers: usize) -> Result<(f64, f64)> {
+    let jobs: Vec<Job> = (0..seeds)
+        .map(|seed| Job {
+            profile: Profile::RS_3_24,
+            seed,
+        })
+        .collect();
+    let started = Instant::now();
+    let runs = run_jobs(exe, "article", &jobs, workers, &|_, _| {})?;
+    let wall = started.elapsed().as_secs_f64();
+    let sim: f64 = runs.iter().map(|r| r.sim_time.as_secs_f64()).sum();
+    Ok((seeds as f64 / wall, sim / wall))
+}
+
+/// The workspace this kata-dst was built from.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("sim/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Builds the real-time baseline without `--cfg madsim` (in a target directory of its
+/// own) and runs it; the wall time of each run to its first error, in ms.
+pub fn stress(runs: u32) -> Result<Vec<f64>> {
+    let root = workspace();
+    let target = root.join("target").join("std");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "kata-dst-stress"])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env("CARGO_ENCODED_RUSTFLAGS", "")
+        .status()
+        .context("cannot run cargo to build the real-time baseline")?;
+    if !status.success() {
+        return Err(anyhow!("building the real-time baseline failed ({status})"));
+    }
+    let out = Command::new(target.join("release").join("kata-dst-stress"))
+        .args(["--runs", &runs.to_string()])
+        .output()
+        .context("cannot run the real-time baseline")?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "the real-time baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("the real-time baseline printed no JSON")?;
+    doc["runs_ms"]
+        .as_array()
+        .and_then(|a| a.iter().map(|v| v.as_f64()).collect::<Option<Vec<f64>>>())
+        .ok_or_else(|| anyhow!("the real-time baseline printed no runs_ms"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Spread;
+
+    #[test]
+    fn spread_takes_the_middle_of_the_sorted_sample() {
+        let s = Spread::of(vec![30.0, 10.0, 20.0]);
+        assert_eq!((s.median, s.min, s.max, s.n), (20.0, 10.0, 30.0, 3));
+        assert_eq!(Spread::of(vec![4.0, 1.0, 3.0, 2.0]).median, 2.5);
+        assert_eq!(Spread::of(Vec::new()).n, 0);
+    }
+}
