@@ -48,7 +48,8 @@ pub enum Waiters {
     /// One at CreateContainer and ANOTHER at StartProcess, each publishing a TaskExit
     /// (runtime-rs 3.24.0 `runtimes/src/manager.rs`).
     CreateAndStart,
-    /// One exit watcher per process, one TaskExit (Go shim `wait.go`).
+    /// One exit watcher per process, started at Start, one TaskExit (Go shim
+    /// `start.go` starts `wait.go`'s goroutine; a container never started has none).
     One,
 }
 

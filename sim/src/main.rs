@@ -182,7 +182,7 @@ struct BenchArgs {
 #[derive(Args, Debug)]
 struct MatrixArgs {
     /// Generated cases per profile (PROPTEST_CASES also sets it).
-    #[arg(long, value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(long, visible_alias = "cases", value_parser = parse_count, allow_hyphen_values = true)]
     seeds: Option<u64>,
     /// The campaign seed.
     #[arg(long, default_value_t = 0, value_parser = parse_number, allow_hyphen_values = true)]

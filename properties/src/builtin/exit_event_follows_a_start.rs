@@ -4,10 +4,12 @@ use crate::history::{History, Op};
 use crate::property::{Property, Verdict};
 
 /// A TaskExit for a container arrives only after a Start of it succeeded: a process that
-/// never ran has not exited. (Per incarnation: only a Start that returned after the last
-/// successful Create of the id, returned before the event, was invoked counts; an event
-/// received while a Create of the id is in flight is not judged, as it may belong to
-/// either incarnation.)
+/// never ran has not exited. Per incarnation: an incarnation of an id begins with a
+/// successful Create that returned before the event and follows a successful Delete of
+/// the id (or is its first); only a Start that returned after that Create was invoked
+/// counts. A Create that replaced a live entry without a Delete does not begin one, and
+/// an event received while a Create of the id is in flight is not judged: it may belong
+/// to either incarnation.
 ///
 /// Contract: containerd's `TaskExit` (events/task.proto) reports the exit of a process
 /// that ran, with its exit time; CRI acts on exits (containerd.md, "Events"). The Go Kata
@@ -32,13 +34,21 @@ impl Property for ExitEventFollowsAStart {
             if h.create_in_flight(&exit.container, exit.at_ns, exit.at_ns) {
                 continue;
             }
-            let incarnation = h
+            let mut done: Vec<_> = h
                 .calls_for(&exit.container)
-                .filter(|(_, c)| c.op == Op::Create && c.reply().is_some())
-                .filter(|(_, c)| c.end_ns() <= exit.at_ns)
-                .map(|(_, c)| c.invoked_ns)
-                .max()
-                .unwrap_or(0);
+                .map(|(_, c)| c)
+                .filter(|c| matches!(c.op, Op::Create | Op::Delete) && c.reply().is_some())
+                .filter(|c| c.end_ns() <= exit.at_ns)
+                .collect();
+            done.sort_by_key(|c| c.end_ns());
+            let (mut incarnation, mut deleted) = (0, true);
+            for c in done {
+                match c.op {
+                    Op::Delete => deleted = true,
+                    _ if deleted => (incarnation, deleted) = (c.invoked_ns, false),
+                    _ => {}
+                }
+            }
             let started = h.calls_for(&exit.container).any(|(_, c)| {
                 c.op == Op::Start
                     && c.reply().is_some()
@@ -122,6 +132,17 @@ mod tests {
             call(Op::Create, "c", 40, 60),
         ])
         .exit("c", 137, Some(45), 50);
+        assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_create_over_a_live_entry_begins_no_incarnation() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30),
+            call(Op::Create, "c", 40, 50),
+        ])
+        .exit("c", 137, Some(55), 60);
         assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
     }
 

@@ -143,7 +143,9 @@ impl RuntimeHandlerManager {
                 .create_container(config)
                 .await
                 .context("create container")?;
-            Self::spawn_waiter(&instance, container_id, shim_pid);
+            if self.profile.waiters == Waiters::CreateAndStart {
+                Self::spawn_waiter(&instance, container_id, shim_pid);
+            }
             Ok(TaskResponse::CreateContainer(shim_pid))
         } else {
             self.handler_task_request(req)
@@ -182,9 +184,7 @@ impl RuntimeHandlerManager {
             }
             TaskRequest::StartProcess(process) => {
                 let pid = cm.start_process(&process).await.context("start process")?;
-                if self.profile.waiters == Waiters::CreateAndStart {
-                    Self::spawn_waiter(&instance, process.container_id.clone(), pid);
-                }
+                Self::spawn_waiter(&instance, process.container_id.clone(), pid);
                 TaskResponse::StartProcess(pid)
             }
             TaskRequest::ShutdownContainer(req) => {
