@@ -12,6 +12,8 @@ pub enum Op {
     Wait,
     Delete,
     Shutdown,
+    Pause,
+    Resume,
 }
 
 /// containerd's task status, with containerd's numbering (`api/types/task/task.proto`;

@@ -88,6 +88,8 @@ impl ShimConn {
             Op::Wait => "Wait",
             Op::Delete => "Delete",
             Op::Shutdown => "Shutdown",
+            Op::Pause => "Pause",
+            Op::Resume => "Resume",
         };
         let slot = self.recorder.invoke(op, &self.sid, id, listed);
         let result = self.client.call::<Req, Resp>(method, req, timeout).await;
@@ -202,6 +204,18 @@ impl ShimConn {
             },
         )
         .await
+    }
+
+    pub async fn pause(&self, id: &str) -> Result<Empty, TtrpcError> {
+        let mut req = api::PauseRequest::new();
+        req.id = id.into();
+        self.call(Op::Pause, id, None, &req, None, no_reply).await
+    }
+
+    pub async fn resume(&self, id: &str) -> Result<Empty, TtrpcError> {
+        let mut req = api::ResumeRequest::new();
+        req.id = id.into();
+        self.call(Op::Resume, id, None, &req, None, no_reply).await
     }
 
     pub async fn shutdown(&self, id: &str) -> Result<Empty, TtrpcError> {
@@ -353,6 +367,24 @@ impl Containerd {
     pub async fn kill(&self, id: &str, signal: u32, all: bool) -> Result<(), CtrdError> {
         let shim = self.task(id)?;
         shim.kill(id, signal, all)
+            .await
+            .map(|_| ())
+            .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    /// Tasks.Pause.
+    pub async fn pause(&self, id: &str) -> Result<(), CtrdError> {
+        let shim = self.task(id)?;
+        shim.pause(id)
+            .await
+            .map(|_| ())
+            .map_err(|e| errdefs::from_ttrpc(&e))
+    }
+
+    /// Tasks.Resume.
+    pub async fn resume(&self, id: &str) -> Result<(), CtrdError> {
+        let shim = self.task(id)?;
+        shim.resume(id)
             .await
             .map(|_| ())
             .map_err(|e| errdefs::from_ttrpc(&e))

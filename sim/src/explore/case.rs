@@ -23,6 +23,8 @@ pub enum ClientOp {
     Kill(u32),
     Wait,
     Delete,
+    Pause,
+    Resume,
     /// `ctr task ls`: containerd's List, a State for every listed task.
     List,
 }

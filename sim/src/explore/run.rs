@@ -130,6 +130,8 @@ async fn perform(world: &World, case: &Case, step: &Step) {
                 ClientOp::Kill(signal) => drop(ctrd.kill(id, signal, false).await),
                 ClientOp::Wait => drop(ctrd.wait(id).await),
                 ClientOp::Delete => drop(ctrd.delete(id).await),
+                ClientOp::Pause => drop(ctrd.pause(id).await),
+                ClientOp::Resume => drop(ctrd.resume(id).await),
                 ClientOp::List => drop(ctrd.list().await),
             }
             pause(timing, Site::Grpc).await;
@@ -145,6 +147,8 @@ async fn perform(world: &World, case: &Case, step: &Step) {
                 ClientOp::Kill(signal) => drop(shim.kill(id, signal, false).await),
                 ClientOp::Wait => drop(shim.wait(id).await),
                 ClientOp::Delete => drop(shim.delete(id).await),
+                ClientOp::Pause => drop(shim.pause(id).await),
+                ClientOp::Resume => drop(shim.resume(id).await),
                 // A shim has no List (`Case::validate` refuses it).
                 ClientOp::List => {}
             }

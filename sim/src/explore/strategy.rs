@@ -91,6 +91,8 @@ fn client_op() -> impl Strategy<Value = ClientOp> {
         1 => Just(ClientOp::Kill(SIGTERM)),
         1 => Just(ClientOp::Wait),
         2 => Just(ClientOp::Delete),
+        1 => Just(ClientOp::Pause),
+        1 => Just(ClientOp::Resume),
     ]
 }
 
