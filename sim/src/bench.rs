@@ -18,7 +18,7 @@ use crate::explore::engine::{drive_campaign, run_campaign, shrink};
 use crate::explore::judge::Judgement;
 use crate::explore::strategy::Shape;
 use crate::latency::{Latencies, SampledTiming, Timing};
-use crate::recorder::LogTally;
+use crate::recorder::{LogTally, Recorder};
 use crate::runner::{on_fresh_thread, run_jobs, simulate_with, Job, LogOutput};
 use crate::scenario::article::Article;
 
@@ -261,9 +261,14 @@ pub fn article_first_errors(seeds: u64, workers: usize) -> Result<Vec<f64>> {
                         first_error_signal: Mutex::new(Some(signal)),
                         ..LogTally::default()
                     });
-                    simulate_with(seed, LogOutput::Quiet, tally, move |rec| async move {
-                        article.run(Profile::RS_3_24, timing, rec).await
-                    })
+                    let recorder = Recorder::hashing();
+                    simulate_with(
+                        seed,
+                        LogOutput::Quiet,
+                        tally,
+                        recorder,
+                        move |rec| async move { article.run(Profile::RS_3_24, timing, rec).await },
+                    )
                     .map(|_| ())
                 })
                 .and_then(|()| {

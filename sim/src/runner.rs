@@ -103,14 +103,15 @@ where
     F: std::future::Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    simulate_with(seed, log, Arc::default(), scenario)
+    simulate_with(seed, log, Arc::default(), Recorder::new(), scenario)
 }
 
-/// [`simulate`], tallying the log into `tally`.
+/// [`simulate`], tallying the log into `tally` and recording into `recorder`.
 pub fn simulate_with<T, F>(
     seed: u64,
     log: LogOutput,
     tally: Arc<LogTally>,
+    recorder: Arc<Recorder>,
     scenario: impl FnOnce(Arc<Recorder>) -> F,
 ) -> Result<Simulated<T>>
 where
@@ -150,7 +151,6 @@ where
     let subscriber = Registry::default()
         .with(TallyLayer(tally.clone()).with_filter(LevelFilter::WARN))
         .with(fmt_layer);
-    let recorder = Recorder::new();
     let task = scenario(recorder.clone());
     let outcome = tracing::subscriber::with_default(subscriber, || {
         rt.block_on(async move {
@@ -189,9 +189,14 @@ pub fn run_article_seed(
     log: LogOutput,
 ) -> Result<SeedRun> {
     let timing: Arc<dyn Timing> = Arc::new(SampledTiming { latencies });
-    let run = simulate(seed, log, move |rec| async move {
-        article.run(profile, timing, rec).await
-    })?;
+    // The article is judged by its log; its calls are hashed, not kept.
+    let run = simulate_with(
+        seed,
+        log,
+        Arc::default(),
+        Recorder::hashing(),
+        move |rec| async move { article.run(profile, timing, rec).await },
+    )?;
     Ok(SeedRun {
         profile: profile.name.to_string(),
         seed,
