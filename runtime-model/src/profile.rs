@@ -67,6 +67,16 @@ pub struct Profile {
     /// (Go shim `wait.go` under `s.mu`). runtime-rs writes them through separate locks and
     /// `Process::state` reads them through separate locks, so a State can see them torn.
     pub exit_state_atomic: bool,
+    /// Stopping a container accepts it Created, Running or Paused (Go: virtcontainers
+    /// `Container.stop` allows every transition to Stopped, called by `wait.go` with
+    /// force and by `delete.go`). runtime-rs's `stop_process` demands Running, so a
+    /// paused container whose process exits is never cleaned up.
+    pub stop_any_status: bool,
+    /// A Create for an id the sandbox already holds fails `Duplicated container: <id>`
+    /// (Go: virtcontainers `Sandbox.addContainer`). runtime-rs 3.24's create_container
+    /// inserts over the existing entry (containerd refuses such a Create first, so only a
+    /// client calling the shim directly reaches it).
+    pub refuse_duplicate_id: bool,
     pub waiters: Waiters,
 }
 
@@ -79,6 +89,8 @@ impl Profile {
         service_mutex: false,
         delete_order: DeleteOrder::RemoveFirst,
         exit_state_atomic: false,
+        stop_any_status: false,
+        refuse_duplicate_id: false,
         waiters: Waiters::CreateAndStart,
     };
 
@@ -97,6 +109,8 @@ impl Profile {
         service_mutex: true,
         delete_order: DeleteOrder::RemoveLast,
         exit_state_atomic: true,
+        stop_any_status: true,
+        refuse_duplicate_id: true,
         waiters: Waiters::One,
     };
 

@@ -85,7 +85,7 @@ impl Container {
         match process.process_type {
             ProcessType::Container => {
                 if let Err(err) = inner.start_container(&process.container_id).await {
-                    let _ = inner.stop_process(process).await;
+                    let _ = inner.stop_process(process, false).await;
                     return Err(err);
                 }
                 inner.init_process.start_io_and_wait(ctx);
@@ -105,9 +105,9 @@ impl Container {
         inner.state_process(process).await
     }
 
-    pub async fn stop_process(&self, process: &ContainerProcess) -> Result<()> {
+    pub async fn stop_process(&self, process: &ContainerProcess, any_status: bool) -> Result<()> {
         let mut inner = self.inner.write().await;
-        inner.stop_process(process).await
+        inner.stop_process(process, any_status).await
     }
 
     /// Under `inner.write()`, as upstream: a State on this container waits for the signal.

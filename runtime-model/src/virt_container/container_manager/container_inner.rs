@@ -124,13 +124,18 @@ impl ContainerInner {
             .await
     }
 
-    /// `stop_process`: if init is already Stopped, Ok; init must be Running; SIGKILL
-    /// (errors ignored); for the init process, `cleanup_container`.
-    pub async fn stop_process(&mut self, process: &ContainerProcess) -> Result<()> {
+    /// `stop_process`: if init is already Stopped, Ok; init must be Running (any status
+    /// with `any_status`, the Go profile's stop); SIGKILL (errors ignored); for the init
+    /// process, `cleanup_container`.
+    pub async fn stop_process(
+        &mut self,
+        process: &ContainerProcess,
+        any_status: bool,
+    ) -> Result<()> {
         if self.init_process.get_status().await == ProcessStatus::Stopped {
             return Ok(());
         }
-        if process.process_type == ProcessType::Container {
+        if process.process_type == ProcessType::Container && !any_status {
             self.check_state(&[ProcessStatus::Running])
                 .await
                 .context("check state")?;

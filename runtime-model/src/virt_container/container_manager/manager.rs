@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use tokio::sync::{Mutex, RwLock};
 
@@ -70,6 +70,7 @@ impl VirtContainerManager {
             agent: self.agent.clone(),
             service_mutex: self.service_mutex.clone(),
             exit_state_atomic: self.profile.exit_state_atomic,
+            stop_any_status: self.profile.stop_any_status,
         }
     }
 
@@ -121,7 +122,9 @@ impl VirtContainerManager {
         if container_id != &self.sid
             && c.state_process(process).await?.status != ProcessStatus::Stopped
         {
-            c.stop_process(process).await.context("stop container")?;
+            c.stop_process(process, self.profile.stop_any_status)
+                .await
+                .context("stop container")?;
         }
         if let Err(e) = self
             .agent
@@ -149,6 +152,15 @@ impl ContainerManager for VirtContainerManager {
     /// `containers.write()` -> `container.create()` WHILE holding the map's write lock ->
     /// on error `cleanup()` -> insert (no check for an existing id).
     async fn create_container(&self, config: ContainerConfig) -> Result<Pid> {
+        if self.profile.refuse_duplicate_id
+            && self
+                .containers
+                .read()
+                .await
+                .contains_key(&config.container_id)
+        {
+            return Err(anyhow!("Duplicated container: {}", config.container_id));
+        }
         let container =
             Container::new(self.pid, config, self.agent.clone(), self.resources.clone());
         let _tid = self

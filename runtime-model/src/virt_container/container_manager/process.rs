@@ -110,6 +110,8 @@ pub struct ExitWatcherContext {
     pub service_mutex: Option<Arc<Mutex<()>>>,
     /// Go profile: publish exit code, exit time and Stopped together.
     pub exit_state_atomic: bool,
+    /// Go profile: stop the container whatever its status (`StopContainer(.., true)`).
+    pub stop_any_status: bool,
 }
 
 struct ExitWatcher {
@@ -156,7 +158,10 @@ impl ExitWatcher {
             );
             return;
         };
-        if let Err(err) = c.stop_process(&self.process).await {
+        if let Err(err) = c
+            .stop_process(&self.process, self.ctx.stop_any_status)
+            .await
+        {
             error!(container_id = %container_id, "failed to stop process {:?}", err);
         }
         let exit_time = Some(SystemTime::now());
