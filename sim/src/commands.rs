@@ -34,7 +34,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         ..Shape::default()
     };
     let workers = workers(args.jobs);
-    let target = args.property.as_deref();
+    let target = (args.property != "any").then_some(args.property.as_str());
     say!(
         "kata-dst explore: profile {}, stop at a violation of {}, campaign {}, up to {} cases, {} workers",
         args.profile,

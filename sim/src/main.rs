@@ -134,9 +134,9 @@ struct ExploreArgs {
     /// The profile to explore.
     #[arg(long, default_value = "rs-3.24", value_parser = parse_profile)]
     profile: Profile,
-    /// Stop at a violation of this property (default: of any property).
-    #[arg(long, value_parser = parse_property)]
-    property: Option<String>,
+    /// Stop at a violation of this property, or of any property with `any`.
+    #[arg(long, default_value = "state_never_errors_for_known_id", value_parser = parse_property_or_any)]
+    property: String,
     /// Cases to try at most.
     #[arg(long, default_value_t = 10_000, value_parser = parse_count, allow_hyphen_values = true)]
     cases: u64,
@@ -200,13 +200,16 @@ fn parse_profile(s: &str) -> Result<Profile, String> {
         .ok_or_else(|| format!("unknown profile '{s}' (valid: {})", Profile::names()))
 }
 
-fn parse_property(s: &str) -> Result<String, String> {
+fn parse_property_or_any(s: &str) -> Result<String, String> {
+    if s == "any" {
+        return Ok(s.to_string());
+    }
     let names = sim::explore::judge::property_names();
     if names.contains(&s) {
         Ok(s.to_string())
     } else {
         Err(format!(
-            "unknown property '{s}' (valid: {})",
+            "unknown property '{s}' (valid: any, {})",
             names.join(", ")
         ))
     }
