@@ -25,22 +25,6 @@ use crate::scenario::article::Article;
 /// The mission property, whose first violation the benchmark times.
 pub const MISSION: &str = "state_never_errors_for_known_id";
 
-/// How much the benchmark runs.
-#[derive(Clone, Copy, Debug)]
-pub struct BenchConfig {
-    /// Generated cases per cases/s measurement.
-    pub cases: u64,
-    /// Generated cases of the long campaign that watches memory.
-    pub long_cases: u64,
-    /// Starting seeds (campaigns, article seeds) for the time-to-first-error medians.
-    pub starts: u64,
-    /// Article seeds per seeds/s measurement.
-    pub article_seeds: u64,
-    /// Runs of the real-time stress method (0: skip it).
-    pub stress_runs: u32,
-    pub workers: usize,
-}
-
 /// Median, spread and count of a sample, in milliseconds.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Spread {
@@ -85,6 +69,8 @@ pub struct BenchReport {
     pub article_sim_speedup: f64,
     pub long_campaign_cases: u64,
     pub long_campaign_cases_per_sec: f64,
+    /// The process's peak resident set at the end of the long campaign (which the
+    /// benchmark runs first, so nothing before it raised the peak).
     pub peak_rss_mb: Option<f64>,
     /// Growth of the resident set from 10% of the long campaign to its end.
     pub rss_growth_pct: Option<f64>,

@@ -134,6 +134,22 @@ impl Default for Latencies {
 }
 
 impl Latencies {
+    /// Every latency with its field name.
+    pub fn named(&self) -> [(&'static str, Micros); 10] {
+        [
+            ("ctr_exec", self.ctr_exec),
+            ("grpc", self.grpc),
+            ("ttrpc", self.ttrpc),
+            ("vsock", self.vsock),
+            ("agent_create", self.agent_create),
+            ("agent_start", self.agent_start),
+            ("agent_remove", self.agent_remove),
+            ("agent_other", self.agent_other),
+            ("vm_boot", self.vm_boot),
+            ("hook", self.hook),
+        ]
+    }
+
     pub fn range(&self, site: Site) -> Micros {
         match site {
             Site::CtrExec => self.ctr_exec,

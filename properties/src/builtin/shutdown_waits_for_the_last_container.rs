@@ -11,6 +11,9 @@ use crate::property::{Property, Verdict};
 /// nothing ends it: unless a container was created on it afterwards, the shim is gone
 /// when the run ends.
 ///
+/// A Shutdown answered while a Create or a Delete on the same shim was in flight is not
+/// judged: what the shim held at that moment is not known from the outside.
+///
 /// Contract: containerd.md, "The reference shim contract": Shutdown is a successful
 /// no-op while any container remains; otherwise the shim exits. containerd calls
 /// Shutdown after every task Delete (containerd.md, "shimTask.delete", step 4) and
@@ -53,6 +56,15 @@ impl Property for ShutdownWaitsForTheLastContainer {
             let (Op::Shutdown, Some(_), Some(t)) = (s.op, s.reply(), s.returned_ns) else {
                 continue;
             };
+            let in_flight = h.calls.iter().any(|c| {
+                c.sandbox == s.sandbox
+                    && matches!(c.op, Op::Create | Op::Delete)
+                    && c.invoked_ns <= t
+                    && c.end_ns() > t
+            });
+            if in_flight {
+                continue;
+            }
             let held = held_at(h, &s.sandbox, t);
             let next_shutdown = h
                 .calls
@@ -178,6 +190,32 @@ mod tests {
             call(Op::Create, "b", 40, 50),
         ]));
         assert_eq!(ShutdownWaitsForTheLastContainer.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_shutdown_during_a_create_or_delete_is_not_judged() {
+        let create_in_flight = still_running(history(vec![
+            call(Op::Create, "a", 0, 10),
+            call(Op::Delete, "a", 20, 30),
+            call(Op::Create, "b", 25, 40),
+            call(Op::Shutdown, "a", 31, 32),
+        ]));
+        assert_eq!(
+            ShutdownWaitsForTheLastContainer.check(&create_in_flight),
+            Verdict::Pass
+        );
+        let delete_in_flight = gone(history(vec![
+            call(Op::Create, "a", 0, 10),
+            call(Op::Create, "b", 0, 10),
+            call(Op::Delete, "a", 20, 30),
+            call(Op::Delete, "b", 25, 40),
+            call(Op::Shutdown, "a", 31, 32),
+            call(Op::State, "b", 50, 51).closed(),
+        ]));
+        assert_eq!(
+            ShutdownWaitsForTheLastContainer.check(&delete_in_flight),
+            Verdict::Pass
+        );
     }
 
     #[test]

@@ -20,16 +20,11 @@ use tokio::sync::Notify;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecvError;
 
-/// Every receiver is gone; the value is handed back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
 struct Shared<T> {
     value: RwLock<T>,
     /// Bumped on every change; the sender's drop closes the channel.
     version: AtomicUsize,
     closed: std::sync::atomic::AtomicBool,
-    receivers: AtomicUsize,
     changed: Notify,
 }
 
@@ -39,7 +34,6 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         value: RwLock::new(init),
         version: AtomicUsize::new(0),
         closed: false.into(),
-        receivers: AtomicUsize::new(1),
         changed: Notify::new(),
     });
     let rx = Receiver {
@@ -80,16 +74,7 @@ impl<T> Shared<T> {
 }
 
 impl<T> Sender<T> {
-    /// Sets the value and wakes the receivers; fails if no receiver is left.
-    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if self.shared.receivers.load(Ordering::SeqCst) == 0 {
-            return Err(SendError(value));
-        }
-        self.shared.replace(value);
-        Ok(())
-    }
-
-    /// Sets the value whether or not a receiver is left, and returns the old one.
+    /// Sets the value, wakes the receivers, and returns the old value.
     pub fn send_replace(&self, value: T) -> T {
         self.shared.replace(value)
     }
@@ -101,7 +86,6 @@ impl<T> Sender<T> {
 
     /// A new receiver that has seen the current value.
     pub fn subscribe(&self) -> Receiver<T> {
-        self.shared.receivers.fetch_add(1, Ordering::SeqCst);
         Receiver {
             shared: self.shared.clone(),
             seen: self.shared.version.load(Ordering::SeqCst),
@@ -150,8 +134,11 @@ impl<T> Receiver<T> {
             let mut notified = pin!(self.shared.changed.notified());
             notified.as_mut().enable();
             self.seen = self.shared.version.load(Ordering::SeqCst);
-            if f(&self.shared.value.read().unwrap()) {
-                return Ok(self.borrow());
+            {
+                let value = self.shared.value.read().unwrap();
+                if f(&value) {
+                    return Ok(Ref(value));
+                }
             }
             if self.shared.closed.load(Ordering::SeqCst) {
                 return Err(RecvError);
@@ -163,17 +150,10 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        self.shared.receivers.fetch_add(1, Ordering::SeqCst);
         Receiver {
             shared: self.shared.clone(),
             seen: self.seen,
         }
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.shared.receivers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -191,7 +171,7 @@ mod tests {
     fn changed_sees_each_new_value_once_and_fails_after_the_sender_is_gone() {
         let (tx, mut rx) = channel(0);
         assert!(poll_once(pin!(rx.changed())).is_pending());
-        tx.send(1).unwrap();
+        tx.send_replace(1);
         assert_eq!(poll_once(pin!(rx.changed())), Poll::Ready(Ok(())));
         assert_eq!(*rx.borrow(), 1);
         assert!(poll_once(pin!(rx.changed())).is_pending());
@@ -217,10 +197,9 @@ mod tests {
     }
 
     #[test]
-    fn send_fails_without_receivers_but_send_replace_does_not() {
+    fn send_replace_hands_back_the_old_value_without_receivers_too() {
         let (tx, rx) = channel(0);
         drop(rx);
-        assert_eq!(tx.send(5), Err(SendError(5)));
         assert_eq!(tx.send_replace(6), 0);
         assert_eq!(*tx.borrow(), 6);
     }

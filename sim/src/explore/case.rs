@@ -12,6 +12,12 @@ use crate::latency::Latencies;
 /// The id a case uses for a container that is never created.
 pub const NEVER_CREATED: &str = "never-created";
 
+/// The latest a step may be due (60 s), so a run ends well inside the simulation's
+/// time limit.
+pub const MAX_AT_US: u64 = 60_000_000;
+/// The longest latency a case may set (10 s).
+pub const MAX_LATENCY_US: u64 = 10_000_000;
+
 /// One client call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -135,13 +141,37 @@ impl Case {
                 self.pods, self.containers_per_pod
             ));
         }
+        for (name, m) in self.latencies.named() {
+            if m.lo > m.hi || m.hi > MAX_LATENCY_US {
+                return Err(format!(
+                    "latency {name} is [{}, {}]; valid: lo <= hi <= {MAX_LATENCY_US} us",
+                    m.lo, m.hi
+                ));
+            }
+        }
+        if self.lanes.is_empty() || self.lanes.iter().any(Vec::is_empty) {
+            return Err(
+                "every case needs at least one lane, and every lane at least one step".into(),
+            );
+        }
         let ids = self.container_ids();
         for (l, lane) in self.lanes.iter().enumerate() {
             for step in lane {
+                if step.at_us > MAX_AT_US {
+                    return Err(format!(
+                        "lane {l} has a step at {} us; valid: at most {MAX_AT_US} us",
+                        step.at_us
+                    ));
+                }
                 let known = ids.contains(&step.container) || step.container == NEVER_CREATED;
                 if step.op == ClientOp::List && step.via == Via::Shim {
                     return Err(format!(
                         "lane {l} lists via the shim; List is a call of containerd's Tasks service (via \"tasks\")"
+                    ));
+                }
+                if step.op == ClientOp::Create && step.container == NEVER_CREATED {
+                    return Err(format!(
+                        "lane {l} creates {NEVER_CREATED}, the id no case creates"
                     ));
                 }
                 if step.op != ClientOp::List && !known {
@@ -223,6 +253,23 @@ mod tests {
         assert!(case(vec![vec![step(ClientOp::List, "")]])
             .validate()
             .is_ok());
+    }
+
+    #[test]
+    fn validate_bounds_times_and_latencies_and_wants_steps() {
+        let mut c = case(vec![vec![step(ClientOp::State, "pod1-c1")]]);
+        assert!(c.validate().is_ok());
+        c.lanes[0][0].at_us = MAX_AT_US + 1;
+        assert!(c.validate().unwrap_err().contains("at most 60000000 us"));
+        c.lanes[0][0].at_us = 0;
+        c.latencies.ttrpc = crate::latency::Micros::new(5, 4);
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("latency ttrpc is [5, 4]"));
+        c.latencies = Latencies::default();
+        c.lanes.push(Vec::new());
+        assert!(c.validate().unwrap_err().contains("at least one step"));
     }
 
     #[test]

@@ -61,7 +61,6 @@ pub struct CaseVerdict {
     pub index: u64,
     pub judgement: Judgement,
     pub trace_hash: u64,
-    pub calls: usize,
     /// Simulated node time the run took.
     pub sim_time: Duration,
 }
@@ -93,7 +92,6 @@ pub fn drive_campaign(
                 let verdict =
                     run_and_judge(&case, profile, LogOutput::Quiet).map(|(run, j)| CaseVerdict {
                         index: i,
-                        calls: run.history.calls.len(),
                         trace_hash: run.trace_hash,
                         judgement: j,
                         sim_time: run.sim_time,
@@ -166,7 +164,8 @@ fn without_one_step(case: &Case) -> Vec<Case> {
 pub struct Shrunk {
     pub case: Case,
     pub judgement: Judgement,
-    /// Cases run while shrinking.
+    /// Simulation runs made while shrinking (every madsim seed a candidate is tried
+    /// with counts).
     pub runs: u64,
     pub took: Duration,
 }
@@ -185,7 +184,9 @@ pub fn shrink(
 ) -> Result<Shrunk> {
     let started = Instant::now();
     let mut tree = case_tree(shape, campaign, index);
+    let runs = std::cell::Cell::new(0u64);
     let fails_with_seed = |case: &Case| -> Result<Option<Judgement>> {
+        runs.set(runs.get() + 1);
         let (_, j) = run_and_judge(case, profile, LogOutput::Quiet)?;
         Ok(j.violation(property).is_some().then_some(j))
     };
@@ -205,7 +206,12 @@ pub fn shrink(
         Ok(true)
     };
     let mut best_case = tree.current();
-    let robust = fails_with_seed(&best_case)?.is_some() && fails_with_next_seeds(&best_case)?;
+    let Some(mut best) = fails_with_seed(&best_case)? else {
+        anyhow::bail!(
+            "case {index} of campaign {campaign} does not violate {property} on {profile}"
+        );
+    };
+    let robust = fails_with_next_seeds(&best_case)?;
     let fails = |case: &Case| -> Result<Option<Judgement>> {
         let Some(j) = fails_with_seed(case)? else {
             return Ok(None);
@@ -215,18 +221,12 @@ pub fn shrink(
         }
         Ok(Some(j))
     };
-    let Some(mut best) = fails(&best_case)? else {
-        anyhow::bail!(
-            "case {index} of campaign {campaign} does not violate {property} on {profile}"
-        );
-    };
-    let mut runs = 1;
+    let more = || runs.get() < max_runs && started.elapsed() < budget;
     // proptest's shrinking loop: simplify while the case still fails, complicate when a
     // simplification lost the failure, until neither can move.
     let mut moved = tree.simplify();
-    while moved && runs < max_runs && started.elapsed() < budget {
+    while moved && more() {
         let candidate = tree.current();
-        runs += 1;
         moved = match fails(&candidate)? {
             Some(j) => {
                 best_case = candidate;
@@ -240,22 +240,20 @@ pub fn shrink(
     // shrunk is still there. Pin every step to the time it really started (so removing
     // one does not move the rest of its lane), then remove steps and lanes one at a time
     // until none can go.
+    runs.set(runs.get() + 1);
     let (run, _) = run_and_judge(&best_case, profile, LogOutput::Quiet)?;
     let pinned = best_case.clone().pinned(&run.step_starts);
-    runs += 1;
     if let Some(j) = fails(&pinned)? {
         best_case = pinned;
         best = j;
     }
-    runs += 1;
     let mut removed = true;
-    while removed && runs < max_runs && started.elapsed() < budget {
+    while removed && more() {
         removed = false;
         for candidate in without_one_step(&best_case) {
-            if runs >= max_runs || started.elapsed() >= budget {
+            if !more() {
                 break;
             }
-            runs += 1;
             if let Some(j) = fails(&candidate)? {
                 best_case = candidate;
                 best = j;
@@ -267,7 +265,7 @@ pub fn shrink(
     Ok(Shrunk {
         case: best_case,
         judgement: best,
-        runs,
+        runs: runs.get(),
         took: started.elapsed(),
     })
 }

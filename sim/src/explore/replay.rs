@@ -18,7 +18,6 @@ pub struct Replayed {
     /// The whole report, ready to print.
     pub report: String,
     pub judgement: Judgement,
-    pub trace_hash: u64,
 }
 
 /// The schedule of `case`, one line per lane.
@@ -125,6 +124,5 @@ pub fn replay_case(case: &Case, profile: Profile, focus: Option<&str>) -> Result
     Ok(Replayed {
         report: out,
         judgement,
-        trace_hash: run.trace_hash,
     })
 }

@@ -16,8 +16,8 @@ use crate::recorder::{Recorder, LANE};
 use crate::runner::{simulate, LogOutput};
 use crate::world::World;
 
-/// How long after its last step starts a case may run: past `no_call_hangs`'s 10 s bound,
-/// so a hung call is seen as one.
+/// How long after its last step is due a case may run: past `no_call_hangs`'s 10 s
+/// bound, so a hung call is seen as one.
 pub const HORIZON: Duration = Duration::from_secs(11);
 /// How long the world runs on after the last lane finished, so that exit watchers and
 /// cleanups in flight complete before the final state is taken.

@@ -40,7 +40,7 @@ impl Default for Shape {
     }
 }
 
-/// A point latency anywhere in `range` (shrinks toward its low end).
+/// A point latency anywhere in `[range.lo, range.hi]` (shrinks toward its low end).
 fn point(range: Micros) -> impl Strategy<Value = Micros> {
     (range.lo..=range.hi).prop_map(|us| Micros::new(us, us))
 }
@@ -211,6 +211,8 @@ fn build(shape: Shape, raw: Vec<Vec<RawStep>>, seed: u64, latencies: Latencies) 
                     };
                     let container = match (op, target) {
                         (ClientOp::List, _) => String::new(),
+                        // The never-created id is never the target of a Create.
+                        (ClientOp::Create, None) => Case::container(1, 1),
                         (_, None) => NEVER_CREATED.to_string(),
                         (_, Some(k)) => Case::container(k / per_pod + 1, k % per_pod + 1),
                     };
