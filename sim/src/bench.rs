@@ -17,9 +17,11 @@ use serde::Serialize;
 use crate::explore::engine::{drive_campaign, run_campaign, shrink};
 use crate::explore::judge::Judgement;
 use crate::explore::strategy::Shape;
-use crate::latency::{Latencies, SampledTiming, Timing};
-use crate::recorder::{LogTally, Recorder};
-use crate::runner::{on_fresh_thread, run_jobs, simulate_with, Job, LogOutput};
+use crate::latency::Latencies;
+use crate::recorder::LogTally;
+use crate::runner::{
+    in_parallel, on_fresh_thread, run_article_seed_tallied, run_jobs, Job, LogOutput,
+};
 use crate::scenario::article::Article;
 
 /// The mission property, whose first violation the benchmark times.
@@ -103,7 +105,6 @@ fn rss_mb() -> Option<(f64, f64)> {
 /// Generated cases per second and simulated time per wall second, on `workers`.
 pub fn exploration_speed(cases: u64, workers: usize) -> Result<(f64, f64)> {
     let sim_ns = AtomicU64::new(0);
-    let failed = Mutex::new(None);
     let started = Instant::now();
     drive_campaign(
         Profile::RS_3_24,
@@ -112,16 +113,10 @@ pub fn exploration_speed(cases: u64, workers: usize) -> Result<(f64, f64)> {
         cases,
         workers,
         None,
-        &|v| match v {
-            Ok(v) => {
-                sim_ns.fetch_add(v.sim_time.as_nanos() as u64, Ordering::Relaxed);
-            }
-            Err(e) => *failed.lock().unwrap() = Some(e),
+        &|v| {
+            sim_ns.fetch_add(v.sim_time.as_nanos() as u64, Ordering::Relaxed);
         },
-    );
-    if let Some(e) = failed.into_inner().unwrap() {
-        return Err(e);
-    }
+    )?;
     let wall = started.elapsed().as_secs_f64();
     let sim = sim_ns.into_inner() as f64 / 1e9;
     Ok((cases as f64 / wall, sim / wall))
@@ -131,7 +126,6 @@ pub fn exploration_speed(cases: u64, workers: usize) -> Result<(f64, f64)> {
 pub fn long_campaign(cases: u64, workers: usize) -> Result<(f64, Option<f64>, Option<f64>)> {
     let done = AtomicU64::new(0);
     let warm = Mutex::new(None::<f64>);
-    let failed = Mutex::new(None);
     let started = Instant::now();
     drive_campaign(
         Profile::RS_3_24,
@@ -140,18 +134,12 @@ pub fn long_campaign(cases: u64, workers: usize) -> Result<(f64, Option<f64>, Op
         cases,
         workers,
         None,
-        &|v| {
-            if let Err(e) = v {
-                *failed.lock().unwrap() = Some(e);
-            }
+        &|_| {
             if done.fetch_add(1, Ordering::Relaxed) + 1 == cases / 10 {
                 *warm.lock().unwrap() = rss_mb().map(|(rss, _)| rss);
             }
         },
-    );
-    if let Some(e) = failed.into_inner().unwrap() {
-        return Err(e);
-    }
+    )?;
     let per_sec = cases as f64 / started.elapsed().as_secs_f64();
     let end = rss_mb();
     let growth = match (warm.into_inner().unwrap(), end) {
@@ -222,52 +210,40 @@ pub fn shrinks(found: &[FirstViolation]) -> Result<(Vec<f64>, Vec<f64>)> {
 /// For each article seed: the wall time from the start of its run (in this process, on
 /// a fresh thread) to containerd's first `get state for` line, on rs-3.24.
 pub fn article_first_errors(seeds: u64, workers: usize) -> Result<Vec<f64>> {
-    let next = AtomicU64::new(0);
     let out = Mutex::new(Vec::new());
     let failed = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..workers.max(1) {
-            s.spawn(|| loop {
-                let seed = next.fetch_add(1, Ordering::Relaxed);
-                if seed >= seeds {
-                    break;
-                }
-                // Timestamped here, outside the run: inside it, madsim's clock stands in
-                // for the wall clock.
-                let (signal, first_error) = std::sync::mpsc::channel();
-                let started = Instant::now();
-                let watcher =
-                    std::thread::spawn(move || first_error.recv().ok().map(|()| started.elapsed()));
-                let run = on_fresh_thread(move || {
-                    let article = Article::default();
-                    let timing: Arc<dyn Timing> = Arc::new(SampledTiming {
-                        latencies: Latencies::default(),
-                    });
-                    let tally = Arc::new(LogTally {
-                        first_error_signal: Mutex::new(Some(signal)),
-                        ..LogTally::default()
-                    });
-                    let recorder = Recorder::hashing();
-                    simulate_with(
-                        seed,
-                        LogOutput::Quiet,
-                        tally,
-                        recorder,
-                        move |rec| async move { article.run(Profile::RS_3_24, timing, rec).await },
-                    )
-                    .map(|_| ())
-                })
-                .and_then(|()| {
-                    watcher
-                        .join()
-                        .map_err(|_| anyhow!("the first-error watcher panicked"))
-                });
-                match run {
-                    Ok(Some(d)) => out.lock().unwrap().push(d.as_secs_f64() * 1000.0),
-                    Ok(None) => {}
-                    Err(e) => *failed.lock().unwrap() = Some(e),
-                }
-            });
+    in_parallel(seeds, workers, &|seed| {
+        // Timestamped here, outside the run: inside it, madsim's clock stands in for the
+        // wall clock.
+        let (signal, first_error) = std::sync::mpsc::channel();
+        let started = Instant::now();
+        let watcher =
+            std::thread::spawn(move || first_error.recv().ok().map(|()| started.elapsed()));
+        let tally = Arc::new(LogTally {
+            first_error_signal: Mutex::new(Some(signal)),
+            ..LogTally::default()
+        });
+        let run = on_fresh_thread(move || {
+            let article = Article::default();
+            let latencies = Latencies::default();
+            run_article_seed_tallied(
+                article,
+                Profile::RS_3_24,
+                seed,
+                latencies,
+                LogOutput::Quiet,
+                tally,
+            )
+        })
+        .and_then(|_| {
+            watcher
+                .join()
+                .map_err(|_| anyhow!("the first-error watcher panicked"))
+        });
+        match run {
+            Ok(Some(d)) => out.lock().unwrap().push(d.as_secs_f64() * 1000.0),
+            Ok(None) => {}
+            Err(e) => *failed.lock().unwrap() = Some(e),
         }
     });
     if let Some(e) = failed.into_inner().unwrap() {

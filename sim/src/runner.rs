@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -188,12 +188,24 @@ pub fn run_article_seed(
     latencies: Latencies,
     log: LogOutput,
 ) -> Result<SeedRun> {
+    run_article_seed_tallied(article, profile, seed, latencies, log, Arc::default())
+}
+
+/// [`run_article_seed`], tallying the log into `tally`.
+pub fn run_article_seed_tallied(
+    article: Article,
+    profile: Profile,
+    seed: u64,
+    latencies: Latencies,
+    log: LogOutput,
+    tally: Arc<LogTally>,
+) -> Result<SeedRun> {
     let timing: Arc<dyn Timing> = Arc::new(SampledTiming { latencies });
     // The article is judged by its log; its calls are hashed, not kept.
     let run = simulate_with(
         seed,
         log,
-        Arc::default(),
+        tally,
         Recorder::hashing(),
         move |rec| async move { article.run(profile, timing, rec).await },
     )?;
@@ -263,6 +275,23 @@ pub fn run_in_process(exe: &Path, scenario: &str, job: Job) -> Result<SeedRun> {
     serde_json::from_str(line).map_err(|e| anyhow!("unreadable seed result {line:?}: {e}"))
 }
 
+/// Calls `work(i)` for every `i` in `0..count`, on `workers` threads that each take the
+/// next index as they finish one (so indices start in increasing order).
+pub fn in_parallel(count: u64, workers: usize, work: &(dyn Fn(u64) + Sync)) {
+    let next = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                work(i);
+            });
+        }
+    });
+}
+
 /// Runs every job, each in a process of its own, `workers` at a time; results in job
 /// order. `progress(done, total)` is called after each job.
 pub fn run_jobs(
@@ -272,20 +301,14 @@ pub fn run_jobs(
     workers: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<SeedRun>> {
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<SeedRun>>>> =
         Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..workers.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&job) = jobs.get(i) else { break };
-                let r = run_in_process(exe, scenario, job);
-                results.lock().unwrap()[i] = Some(r);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
-            });
-        }
+    in_parallel(jobs.len() as u64, workers, &|i| {
+        let i = i as usize;
+        let r = run_in_process(exe, scenario, jobs[i]);
+        results.lock().unwrap()[i] = Some(r);
+        progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
     });
     results
         .into_inner()

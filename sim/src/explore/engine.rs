@@ -19,7 +19,7 @@ use super::case::Case;
 use super::judge::{judge, Judgement};
 use super::run::{run_case, CaseRun};
 use super::strategy::{self, Shape};
-use crate::runner::{on_fresh_thread, LogOutput};
+use crate::runner::{in_parallel, on_fresh_thread, LogOutput};
 
 /// How many other madsim seeds a shrunk candidate must also fail with.
 pub const ROBUSTNESS_SEEDS: u64 = 2;
@@ -68,8 +68,8 @@ pub struct CaseVerdict {
 /// Runs cases `0..cases` of `campaign` on `profile`, `workers` at a time, and hands each
 /// verdict to `sink` as it comes (in no particular order). With `stop_when`, stops early
 /// once a case satisfies it; every case below the first (lowest-index) such case still
-/// runs. Returns that index, if any. Keeps nothing itself, so a long campaign runs in
-/// constant memory.
+/// runs. Returns that index, if any, or the first error a case ran into. Keeps nothing
+/// itself, so a long campaign runs in constant memory.
 pub fn drive_campaign(
     profile: Profile,
     shape: Shape,
@@ -77,35 +77,37 @@ pub fn drive_campaign(
     cases: u64,
     workers: usize,
     stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
-    sink: &(dyn Fn(Result<CaseVerdict>) + Sync),
-) -> Option<u64> {
-    let next = AtomicU64::new(0);
+    sink: &(dyn Fn(CaseVerdict) + Sync),
+) -> Result<Option<u64>> {
     let stop_at = AtomicU64::new(u64::MAX);
-    std::thread::scope(|s| {
-        for _ in 0..workers.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= cases || i > stop_at.load(Ordering::Relaxed) {
-                    break;
+    let failed = Mutex::new(None);
+    in_parallel(cases, workers, &|i| {
+        if i > stop_at.load(Ordering::Relaxed) {
+            return;
+        }
+        let case = case_at(shape, campaign, i);
+        match run_and_judge(&case, profile, LogOutput::Quiet) {
+            Ok((run, judgement)) => {
+                if stop_when.is_some_and(|stop| stop(&judgement)) {
+                    stop_at.fetch_min(i, Ordering::Relaxed);
                 }
-                let case = case_at(shape, campaign, i);
-                let verdict =
-                    run_and_judge(&case, profile, LogOutput::Quiet).map(|(run, j)| CaseVerdict {
-                        index: i,
-                        trace_hash: run.trace_hash,
-                        judgement: j,
-                        sim_time: run.sim_time,
-                    });
-                if let (Ok(v), Some(stop)) = (&verdict, stop_when) {
-                    if stop(&v.judgement) {
-                        stop_at.fetch_min(i, Ordering::Relaxed);
-                    }
-                }
-                sink(verdict);
-            });
+                sink(CaseVerdict {
+                    index: i,
+                    trace_hash: run.trace_hash,
+                    judgement,
+                    sim_time: run.sim_time,
+                });
+            }
+            Err(e) => {
+                failed.lock().unwrap().get_or_insert(e);
+                stop_at.store(0, Ordering::Relaxed);
+            }
         }
     });
-    Some(stop_at.into_inner()).filter(|&i| i != u64::MAX)
+    match failed.into_inner().unwrap() {
+        Some(e) => Err(e),
+        None => Ok(Some(stop_at.into_inner()).filter(|&i| i != u64::MAX)),
+    }
 }
 
 /// [`drive_campaign`], keeping the verdicts: in index order, up to the first case that
@@ -118,15 +120,11 @@ pub fn run_campaign(
     workers: usize,
     stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
 ) -> Result<Vec<CaseVerdict>> {
-    let results: Mutex<Vec<Result<CaseVerdict>>> = Mutex::new(Vec::new());
+    let results = Mutex::new(Vec::new());
     let stopped = drive_campaign(profile, shape, campaign, cases, workers, stop_when, &|v| {
         results.lock().unwrap().push(v)
-    });
-    let mut results = results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
+    })?;
+    let mut results = results.into_inner().unwrap();
     results.sort_by_key(|v| v.index);
     if let Some(limit) = stopped {
         results.retain(|v| v.index <= limit);
