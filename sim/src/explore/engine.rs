@@ -235,30 +235,33 @@ pub fn shrink(
         };
     }
     // proptest removes each step once, early; a step that could only go once others had
-    // shrunk is still there. Pin every step to the time it really started (so removing
-    // one does not move the rest of its lane), then remove steps and lanes one at a time
-    // until none can go.
+    // shrunk is still there. Remove steps and lanes one at a time until none can go; then
+    // pin every step to the time it really started (so removing one no longer moves the
+    // rest of its lane) and remove again.
+    let remove_steps = |mut best_case: Case, mut best: Judgement| -> Result<(Case, Judgement)> {
+        let mut removed = true;
+        while removed && more() {
+            removed = false;
+            for candidate in without_one_step(&best_case) {
+                if !more() {
+                    break;
+                }
+                if let Some(j) = fails(&candidate)? {
+                    best_case = candidate;
+                    best = j;
+                    removed = true;
+                    break;
+                }
+            }
+        }
+        Ok((best_case, best))
+    };
+    (best_case, best) = remove_steps(best_case, best)?;
     runs.set(runs.get() + 1);
     let (run, _) = run_and_judge(&best_case, profile, LogOutput::Quiet)?;
     let pinned = best_case.clone().pinned(&run.step_starts);
     if let Some(j) = fails(&pinned)? {
-        best_case = pinned;
-        best = j;
-    }
-    let mut removed = true;
-    while removed && more() {
-        removed = false;
-        for candidate in without_one_step(&best_case) {
-            if !more() {
-                break;
-            }
-            if let Some(j) = fails(&candidate)? {
-                best_case = candidate;
-                best = j;
-                removed = true;
-                break;
-            }
-        }
+        (best_case, best) = remove_steps(pinned, j)?;
     }
     Ok(Shrunk {
         case: best_case,
