@@ -8,8 +8,8 @@ use crate::property::{Property, Verdict};
 /// successful Create that returned before the event and follows a successful Delete of
 /// the id (or is its first); only a Start that returned after that Create was invoked
 /// counts. A Create that replaced a live entry without a Delete does not begin one, and
-/// an event received while a Create of the id is in flight is not judged: it may belong
-/// to either incarnation.
+/// an event is not judged when a Create of the id was in flight between the exit and the
+/// event's receipt: it may belong to either incarnation.
 ///
 /// Contract: containerd's `TaskExit` (events/task.proto) reports the exit of a process
 /// that ran, with its exit time; CRI acts on exits (containerd.md, "Events"). The Go Kata
@@ -31,7 +31,8 @@ impl Property for ExitEventFollowsAStart {
 
     fn check(&self, h: &History) -> Verdict {
         for (e, exit) in h.task_exits() {
-            if h.create_in_flight(&exit.container, exit.at_ns, exit.at_ns) {
+            let exited = exit.exited_at_ns.unwrap_or(exit.at_ns).min(exit.at_ns);
+            if h.create_in_flight(&exit.container, exited, exit.at_ns) {
                 continue;
             }
             let mut done: Vec<_> = h
@@ -143,6 +144,20 @@ mod tests {
             call(Op::Create, "c", 40, 50),
         ])
         .exit("c", 137, Some(55), 60);
+        assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn an_exit_before_a_create_that_was_in_flight_is_not_judged() {
+        // The old process exits during a Delete while a new Create is sent; the exit is
+        // published only after that Create returned.
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30),
+            call(Op::Delete, "c", 40, 60),
+            call(Op::Create, "c", 45, 80),
+        ])
+        .exit("c", 137, Some(50), 90);
         assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
     }
 
