@@ -64,8 +64,10 @@ pub struct Profile {
     pub service_mutex: bool,
     pub delete_order: DeleteOrder,
     /// The exit watcher publishes exit code, exit time and Stopped together under one lock
-    /// (Go shim `wait.go` under `s.mu`). runtime-rs writes them through separate locks and
-    /// `Process::state` reads them through separate locks, so a State can see them torn.
+    /// (Go shim `wait.go` under `s.mu`, with the exit time stamped when the wait returned,
+    /// before the lock). runtime-rs stamps the time after stop_process and writes them
+    /// through separate locks, and `Process::state` reads them through separate locks, so
+    /// a State can see them torn.
     pub exit_state_atomic: bool,
     /// Stopping a container accepts it Created, Running or Paused (Go: virtcontainers
     /// `Container.stop` allows every transition to Stopped, called by `wait.go` with

@@ -145,6 +145,9 @@ impl ExitWatcher {
             }
         };
         info!(container_id = %container_id, "end wait process exit code {}", resp.status);
+        // Go's `wait.go` stamps the exit time as soon as the wait returns, before it takes
+        // `s.mu`; runtime-rs stamps it after stop_process.
+        let stamped_before_lock = self.ctx.exit_state_atomic.then(SystemTime::now);
 
         let _service_guard = match &self.ctx.service_mutex {
             Some(m) => Some(m.lock().await),
@@ -164,7 +167,7 @@ impl ExitWatcher {
         {
             error!(container_id = %container_id, "failed to stop process {:?}", err);
         }
-        let exit_time = Some(SystemTime::now());
+        let exit_time = Some(stamped_before_lock.unwrap_or_else(SystemTime::now));
         if self.ctx.exit_state_atomic {
             // Same lock order as `Process::state`: exit status, then status.
             let mut exit_status = self.exit_status.write().await;
