@@ -74,6 +74,7 @@ mod testing;
 
 pub use builtin::*;
 pub use history::{
-    Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit, TaskStatus,
+    fmt_ns, Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit,
+    TaskStatus,
 };
 pub use property::{Property, Sometimes, Verdict};

@@ -1,6 +1,6 @@
 //! Events come in a sensible order: a process's exit only after the process started.
 
-use crate::history::{History, Op};
+use crate::history::{fmt_ns, History, Op};
 use crate::property::{Property, Verdict};
 
 /// A TaskExit for a container arrives only after a Start of it succeeded: a process that
@@ -59,8 +59,11 @@ impl Property for ExitEventFollowsAStart {
             if !started {
                 return Verdict::Violation {
                     explanation: format!(
-                        "event #{e}: containerd received a TaskExit for {} (exit {}, exit time {:?}) at {} ns, but no Start of it had succeeded",
-                        exit.container, exit.exit_status, exit.exited_at_ns, exit.at_ns
+                        "event #{e}: containerd received a TaskExit for {} (exit {}, {}) at {}, but no Start of it had succeeded",
+                        exit.container,
+                        exit.exit_status,
+                        exit.exited_at_ns.map_or_else(|| "no exit time".to_string(), |t| format!("exit time {}", fmt_ns(t))),
+                        fmt_ns(exit.at_ns)
                     ),
                     calls: Vec::new(),
                     events: vec![e],

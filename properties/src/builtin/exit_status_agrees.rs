@@ -1,6 +1,6 @@
 //! Every report of one container's exit carries the same code and time.
 
-use crate::history::{History, Op, TaskStatus};
+use crate::history::{fmt_ns, History, Op, TaskStatus};
 use crate::property::{Property, Verdict};
 
 /// For one container, every report of its exit agrees on the exit code and the exit
@@ -82,7 +82,10 @@ fn describe(h: &History, r: &Report) -> String {
         Source::Call(i) => h.describe(i),
         Source::Event(i) => format!("event #{i} (TaskExit)"),
     };
-    format!("{source} reports exit {} at {:?}", r.exit.0, r.exit.1)
+    match r.exit.1 {
+        Some(at) => format!("{source} reports exit {} at {}", r.exit.0, fmt_ns(at)),
+        None => format!("{source} reports exit {} with no exit time", r.exit.0),
+    }
 }
 
 impl Property for ExitStatusAgrees {
@@ -169,7 +172,13 @@ mod tests {
             call(Op::Wait, "c", 20, 105).replies(exited(137, 100)),
         ])
         .exit("c", 0, None, 106);
-        assert_eq!(evidence(ExitStatusAgrees.check(&h)), (vec![1], vec![0]));
+        let verdict = ExitStatusAgrees.check(&h);
+        assert!(
+            matches!(&verdict, Verdict::Violation { explanation, .. }
+                if explanation.contains("reports exit 137 at 0.000000s but event #0 (TaskExit) reports exit 0 with no exit time")),
+            "{verdict:?}"
+        );
+        assert_eq!(evidence(verdict), (vec![1], vec![0]));
     }
 
     #[test]

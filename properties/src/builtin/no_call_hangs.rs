@@ -1,6 +1,6 @@
 //! Every call but Wait comes back, and soon.
 
-use crate::history::{Failure, History, Op, Outcome};
+use crate::history::{fmt_ns, Failure, History, Op, Outcome};
 use crate::property::{Property, Verdict};
 
 /// How long a call other than Wait may take, in simulated ns (10 s).
@@ -32,20 +32,25 @@ impl Property for NoCallHangs {
             if c.op == Op::Wait {
                 continue;
             }
-            let took = c
+            let took_ns = c
                 .returned_ns
                 .unwrap_or(h.ended_ns)
                 .saturating_sub(c.invoked_ns);
+            let took = fmt_ns(took_ns);
             let hung = match c.result {
-                Outcome::Err(Failure::Timeout) => format!("the client gave up after {took} ns"),
-                Outcome::Pending if took > HANG_BOUND_NS => {
-                    format!("it had not returned {took} ns later, when the run ended")
+                Outcome::Err(Failure::Timeout) => format!("the client gave up after {took}"),
+                Outcome::Pending if took_ns > HANG_BOUND_NS => {
+                    format!("it had not returned {took} later, when the run ended")
                 }
-                _ if took > HANG_BOUND_NS => format!("it took {took} ns"),
+                _ if took_ns > HANG_BOUND_NS => format!("it took {took}"),
                 _ => continue,
             };
             return Verdict::violation(
-                format!("{}: {hung} (bound {HANG_BOUND_NS} ns)", h.describe(i)),
+                format!(
+                    "{}: {hung} (bound {})",
+                    h.describe(i),
+                    fmt_ns(HANG_BOUND_NS)
+                ),
                 vec![i],
             );
         }
@@ -80,7 +85,13 @@ mod tests {
     #[test]
     fn a_client_timeout_violates() {
         let h = history(vec![call(Op::State, "c", 0, 2_000_000_000).timed_out()]);
-        assert_eq!(evidence(NoCallHangs.check(&h)).0, vec![0]);
+        let verdict = NoCallHangs.check(&h);
+        assert!(
+            matches!(&verdict, Verdict::Violation { explanation, .. }
+                if explanation.ends_with("client deadline passed): the client gave up after 2.000000s (bound 10.000000s)")),
+            "{verdict:?}"
+        );
+        assert_eq!(evidence(verdict).0, vec![0]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! containerd hears of each process's exit once.
 
-use crate::history::History;
+use crate::history::{fmt_ns, History};
 use crate::property::{Property, Verdict};
 
 /// At most one TaskExit per container (per incarnation of its id).
@@ -36,8 +36,10 @@ impl Property for OneExitEventPerProcess {
                 }
                 return Verdict::Violation {
                     explanation: format!(
-                        "events #{i} and #{j}: containerd received two TaskExits for {} (at {} ns and {} ns)",
-                        a.container, a.at_ns, b.at_ns
+                        "events #{i} and #{j}: containerd received two TaskExits for {} (at {} and {})",
+                        a.container,
+                        fmt_ns(a.at_ns),
+                        fmt_ns(b.at_ns)
                     ),
                     calls: Vec::new(),
                     events: vec![i, j],
@@ -68,11 +70,16 @@ mod tests {
     #[test]
     fn two_waiters_publishing_twice_violates() {
         let h = history(vec![call(Op::Create, "c", 0, 10)])
-            .exit("c", 0, Some(100), 110)
-            .exit("c", 0, Some(100), 111);
+            .exit("c", 0, Some(100_000), 110_000)
+            .exit("c", 0, Some(100_000), 111_000);
+        let verdict = OneExitEventPerProcess.check(&h);
         assert_eq!(
-            evidence(OneExitEventPerProcess.check(&h)),
-            (vec![], vec![0, 1])
+            verdict,
+            Verdict::Violation {
+                explanation: "events #0 and #1: containerd received two TaskExits for c (at 0.000110s and 0.000111s)".to_string(),
+                calls: vec![],
+                events: vec![0, 1],
+            }
         );
     }
 

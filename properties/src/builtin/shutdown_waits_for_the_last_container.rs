@@ -83,10 +83,13 @@ impl Property for ShutdownWaitsForTheLastContainer {
                 if let Some((j, _)) = closed {
                     return Verdict::violation(
                         format!(
-                            "{} was answered while shim {} held {:?}, yet {} found the shim gone",
+                            "{} was answered while shim {} held {}, yet {} found the shim gone",
                             h.describe(i),
                             s.sandbox,
-                            held,
+                            held.iter()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             h.describe(j)
                         ),
                         vec![i, j],

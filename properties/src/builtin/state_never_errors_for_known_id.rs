@@ -34,11 +34,11 @@ impl Property for StateNeverErrorsForKnownId {
             if c.op != Op::State || !c.listed_at_invoke {
                 continue;
             }
-            if let Outcome::Err(Failure::Status { code, message }) = &c.result {
+            if let Outcome::Err(failure @ Failure::Status { code, .. }) = &c.result {
                 if *code != Code::NotFound {
                     return Verdict::violation(
                         format!(
-                            "{}: containerd listed {} but the shim answered {code:?} ({message:?}); \
+                            "{}: containerd listed {} but the shim answered `{failure}`; \
                              containerd logs `get state for {}` and lists the task UNKNOWN",
                             h.describe(i),
                             c.container,

@@ -33,18 +33,20 @@ impl Property for UnknownIdIsNotFound {
             if !judged || h.created_ids.contains(&c.container) {
                 continue;
             }
-            let answer = match &c.result {
-                Outcome::Ok(reply) => format!("success {reply:?}"),
-                Outcome::Err(Failure::Status { code, message }) if *code != Code::NotFound => {
-                    format!("{code:?} ({message:?})")
-                }
-                _ => continue,
+            let judged_answer = match &c.result {
+                Outcome::Ok(_) => true,
+                Outcome::Err(Failure::Status { code, .. }) => *code != Code::NotFound,
+                _ => false,
             };
+            if !judged_answer {
+                continue;
+            }
             return Verdict::violation(
                 format!(
-                    "{}: {} was never created, yet the shim answered {answer} instead of NotFound",
+                    "{}: {} was never created, yet the shim answered `{}` instead of NotFound",
                     h.describe(i),
-                    c.container
+                    c.container,
+                    c.result
                 ),
                 vec![i],
             );
