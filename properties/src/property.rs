@@ -4,7 +4,11 @@
 use crate::history::History;
 
 /// A property every run's history must satisfy.
-pub trait Property {
+///
+/// `Send + Sync`, so that one catalog can judge histories on several threads at once;
+/// `check` is a pure function of the history (no interior state, same verdict every
+/// time), and the verdict's evidence is deterministic.
+pub trait Property: Send + Sync {
     /// A stable snake_case name, used in reports.
     fn name(&self) -> &'static str;
     /// Where the contract comes from (document and section), in one line.
@@ -16,6 +20,7 @@ pub trait Property {
 /// The outcome of checking one [`Property`] against one [`History`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The property holds on this history.
     Pass,
     /// The property does not hold; `calls` and `events` index into the history's
     /// `calls` and `events` and show the evidence.
@@ -36,6 +41,7 @@ impl Verdict {
         }
     }
 
+    /// Whether the property held.
     pub fn is_pass(&self) -> bool {
         *self == Verdict::Pass
     }
@@ -43,7 +49,9 @@ impl Verdict {
 
 /// A named interesting situation (an Antithesis-style "sometimes" assertion): across a
 /// campaign, each should be hit by some run, or the campaign did not explore it.
-pub trait Sometimes {
+///
+/// `Send + Sync` like [`Property`]; `hit` is a pure function of the history.
+pub trait Sometimes: Send + Sync {
     /// A stable snake_case name, used in reports.
     fn name(&self) -> &'static str;
     /// Whether this history reaches the situation.
