@@ -55,6 +55,7 @@
 //! #     returned_ns: Some(10),
 //! #     result: Outcome::Ok(Reply::default()),
 //! #     listed_at_invoke: false,
+//! #     direct: false,
 //! # };
 //! # let h = History { calls: vec![create], ..History::default() };
 //! # assert!(!CreateAnswersPid.check(&h).is_pass());
@@ -67,12 +68,14 @@
 #![forbid(unsafe_code)]
 
 mod builtin;
+mod catalog;
 mod history;
 mod property;
 #[cfg(test)]
 mod testing;
 
 pub use builtin::*;
+pub use catalog::{Catalog, Judgement, UnknownName, Violation};
 pub use history::{
     fmt_ns, Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit,
     TaskStatus,

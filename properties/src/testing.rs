@@ -17,6 +17,7 @@ pub fn call(op: Op, container: &str, invoked_ns: u64, returned_ns: u64) -> Call 
         returned_ns: Some(returned_ns),
         result: Outcome::Ok(Reply::default()),
         listed_at_invoke: false,
+        direct: false,
     }
 }
 

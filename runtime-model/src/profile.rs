@@ -134,6 +134,43 @@ impl Profile {
     }
 }
 
+impl PartialOrd for Profile {
+    fn partial_cmp(&self, other: &Profile) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Profiles order by name (their identity: no two built-in profiles share one).
+impl Ord for Profile {
+    fn cmp(&self, other: &Profile) -> std::cmp::Ordering {
+        self.name.cmp(other.name)
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    /// A built-in profile by name; the error lists the valid names.
+    fn from_str(name: &str) -> Result<Profile, String> {
+        Profile::by_name(name)
+            .ok_or_else(|| format!("unknown profile '{name}' (valid: {})", Profile::names()))
+    }
+}
+
+/// A profile is written as its name.
+impl serde::Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Profile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Profile, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)
@@ -151,6 +188,16 @@ mod tests {
         }
         assert_eq!(Profile::by_name("rs-9.99"), None);
         assert_eq!(Profile::names(), "rs-3.24, rs-3.24+pr12337, go-3.24");
+    }
+
+    #[test]
+    fn a_profile_is_written_and_parsed_as_its_name() {
+        assert_eq!("go-3.24".parse::<Profile>(), Ok(Profile::GO_3_24));
+        assert_eq!(
+            "rs-9".parse::<Profile>().unwrap_err(),
+            "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24)"
+        );
+        assert!(Profile::GO_3_24 < Profile::RS_3_24);
     }
 
     #[test]

@@ -14,15 +14,16 @@ use anyhow::{anyhow, Context, Result};
 use runtime_model::Profile;
 use serde::Serialize;
 
-use crate::explore::engine::{drive_campaign, run_campaign, shrink};
-use crate::explore::judge::Judgement;
+use properties::{Catalog, Judgement};
+
+use crate::batch::run_batch;
+use crate::explore::engine::Campaign;
 use crate::explore::strategy::Shape;
-use crate::latency::Latencies;
+use crate::log::LogOutput;
+use crate::pool::{in_parallel, on_fresh_thread};
 use crate::recorder::LogTally;
-use crate::runner::{
-    in_parallel, on_fresh_thread, run_article_seed_tallied, run_jobs, Job, LogOutput,
-};
-use crate::scenario::article::Article;
+use crate::run::run_tallied;
+use crate::scenario::Builtin;
 
 /// The mission property, whose first violation the benchmark times.
 pub const MISSION: &str = "state_never_errors_for_known_id";
@@ -106,17 +107,9 @@ fn rss_mb() -> Option<(f64, f64)> {
 pub fn exploration_speed(cases: u64, workers: usize) -> Result<(f64, f64)> {
     let sim_ns = AtomicU64::new(0);
     let started = Instant::now();
-    drive_campaign(
-        Profile::RS_3_24,
-        Shape::default(),
-        1_000,
-        cases,
-        workers,
-        None,
-        &|v| {
-            sim_ns.fetch_add(v.sim_time.as_nanos() as u64, Ordering::Relaxed);
-        },
-    )?;
+    Campaign::new(Profile::RS_3_24, Shape::default(), 1_000, workers).drive(cases, None, &|v| {
+        sim_ns.fetch_add(v.sim_time.as_nanos() as u64, Ordering::Relaxed);
+    })?;
     let wall = started.elapsed().as_secs_f64();
     let sim = sim_ns.into_inner() as f64 / 1e9;
     Ok((cases as f64 / wall, sim / wall))
@@ -127,12 +120,8 @@ pub fn long_campaign(cases: u64, workers: usize) -> Result<(f64, Option<f64>, Op
     let done = AtomicU64::new(0);
     let warm = Mutex::new(None::<f64>);
     let started = Instant::now();
-    drive_campaign(
-        Profile::RS_3_24,
-        Shape::default(),
-        2_000,
+    Campaign::new(Profile::RS_3_24, Shape::default(), 2_000, workers).drive(
         cases,
-        workers,
         None,
         &|_| {
             if done.fetch_add(1, Ordering::Relaxed) + 1 == cases / 10 {
@@ -165,14 +154,8 @@ pub fn first_violations(starts: u64, workers: usize) -> Result<Vec<FirstViolatio
     let mut out = Vec::new();
     for campaign in 0..starts {
         let started = Instant::now();
-        let verdicts = run_campaign(
-            Profile::RS_3_24,
-            Shape::default(),
-            campaign,
-            100_000,
-            workers,
-            Some(&is_mission),
-        )?;
+        let verdicts = Campaign::new(Profile::RS_3_24, Shape::default(), campaign, workers)
+            .run(100_000, Some(&is_mission))?;
         let took = started.elapsed();
         let found = verdicts
             .last()
@@ -192,10 +175,7 @@ pub fn shrinks(found: &[FirstViolation]) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut ms = Vec::new();
     let mut calls = Vec::new();
     for f in found {
-        let s = shrink(
-            Profile::RS_3_24,
-            Shape::default(),
-            f.campaign,
+        let s = Campaign::new(Profile::RS_3_24, Shape::default(), f.campaign, 1).shrink(
             f.index,
             MISSION,
             5_000,
@@ -224,16 +204,8 @@ pub fn article_first_errors(seeds: u64, workers: usize) -> Result<Vec<f64>> {
             ..LogTally::default()
         });
         let run = on_fresh_thread(move || {
-            let article = Article::default();
-            let latencies = Latencies::default();
-            run_article_seed_tallied(
-                article,
-                Profile::RS_3_24,
-                seed,
-                latencies,
-                LogOutput::Quiet,
-                tally,
-            )
+            let article = Arc::new(Builtin::Article.scenario());
+            run_tallied(article, Profile::RS_3_24, seed, LogOutput::Quiet, tally)
         })
         .and_then(|_| {
             watcher
@@ -252,17 +224,19 @@ pub fn article_first_errors(seeds: u64, workers: usize) -> Result<Vec<f64>> {
     Ok(out.into_inner().unwrap())
 }
 
-/// Article seeds per second and simulated time per wall second, each seed in a process of
-/// its own as the main job runs them.
-pub fn article_speed(exe: &Path, seeds: u64, workers: usize) -> Result<(f64, f64)> {
-    let jobs: Vec<Job> = (0..seeds)
-        .map(|seed| Job {
-            profile: Profile::RS_3_24,
-            seed,
-        })
-        .collect();
+/// Article seeds per second and simulated time per wall second, judged by every
+/// built-in property as the main job runs them.
+pub fn article_speed(seeds: u64, workers: usize) -> Result<(f64, f64)> {
     let started = Instant::now();
-    let runs = run_jobs(exe, "article", &jobs, workers, &|_, _| {})?;
+    let catalog = Arc::new(Catalog::builtin());
+    let runs = run_batch(
+        Builtin::Article,
+        &[Profile::RS_3_24],
+        0..seeds,
+        workers,
+        &catalog,
+        &|_, _| {},
+    )?;
     let wall = started.elapsed().as_secs_f64();
     let sim: f64 = runs.iter().map(|r| r.sim_time.as_secs_f64()).sum();
     Ok((seeds as f64 / wall, sim / wall))

@@ -1,24 +1,25 @@
-//! The profile x property matrix: generated cases on every profile, judged by every
-//! property, with the first failing case of each cell and how often each sometimes
-//! situation was reached.
+//! The profile x property matrix: one campaign of generated cases on each profile,
+//! judged by a catalog of properties, with the first failing case of each cell and how
+//! often each sometimes situation was reached.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
+use properties::Catalog;
 use runtime_model::Profile;
 use serde::Serialize;
 
-use crate::explore::engine::run_campaign;
-use crate::explore::judge::{property_names, sometimes_names};
+use crate::explore::engine::Campaign;
 use crate::explore::strategy::Shape;
-use crate::report::case_replay_command;
+use crate::reproduce::case_command as case_replay_command;
 
 /// One cell: a property on a profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Cell {
-    pub profile: String,
-    pub property: String,
+    pub profile: Profile,
+    pub property: &'static str,
     pub cases: u64,
     pub violations: u64,
     /// The command replaying the first (lowest-index) violating case, if any.
@@ -28,17 +29,18 @@ pub struct Cell {
 /// How often a sometimes situation was reached on a profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Coverage {
-    pub profile: String,
-    pub situation: String,
+    pub profile: Profile,
+    pub situation: &'static str,
     pub cases: u64,
     pub hits: u64,
 }
 
-/// The whole matrix.
+/// The whole matrix. Its `Display` is the table; it serializes as the `--json` document.
 #[derive(Clone, Debug, Serialize)]
 pub struct Matrix {
     pub campaign: u64,
     pub cases_per_profile: u64,
+    pub tasks_only: bool,
     pub matrix: Vec<Cell>,
     pub sometimes: Vec<Coverage>,
     #[serde(skip)]
@@ -47,7 +49,7 @@ pub struct Matrix {
 
 impl Matrix {
     /// The cell of `property` on `profile`.
-    pub fn cell(&self, profile: &str, property: &str) -> Option<&Cell> {
+    pub fn cell(&self, profile: Profile, property: &str) -> Option<&Cell> {
         self.matrix
             .iter()
             .find(|c| c.profile == profile && c.property == property)
@@ -59,39 +61,45 @@ impl Matrix {
     }
 }
 
-/// Runs cases `0..cases` of `campaign` on every profile in `profiles`.
+/// Runs cases `0..cases` of campaign `campaign` (shape `shape`) on every profile in
+/// `profiles`, judged by `catalog`.
 pub fn run_matrix(
     profiles: &[Profile],
     shape: Shape,
     campaign: u64,
     cases: u64,
     workers: usize,
+    catalog: &Arc<Catalog>,
 ) -> Result<Matrix> {
     let started = std::time::Instant::now();
     let mut matrix = Vec::new();
     let mut sometimes = Vec::new();
     for &profile in profiles {
-        let verdicts = run_campaign(profile, shape, campaign, cases, workers, None)?;
-        for property in property_names() {
+        let verdicts = Campaign::new(profile, shape, campaign, workers)
+            .judged_by(catalog.clone())
+            .run(cases, None)?;
+        for p in catalog.properties() {
+            let property = p.name();
             let failing: Vec<u64> = verdicts
                 .iter()
                 .filter(|v| v.judgement.violation(property).is_some())
                 .map(|v| v.index)
                 .collect();
             matrix.push(Cell {
-                profile: profile.name.to_string(),
-                property: property.to_string(),
+                profile,
+                property,
                 cases,
                 violations: failing.len() as u64,
                 first_failure: failing
                     .first()
-                    .map(|&i| case_replay_command(profile.name, campaign, i, !shape.shim_calls)),
+                    .map(|&i| case_replay_command(profile, campaign, i, !shape.shim_calls)),
             });
         }
-        for situation in sometimes_names() {
+        for s in catalog.situations() {
+            let situation = s.name();
             sometimes.push(Coverage {
-                profile: profile.name.to_string(),
-                situation: situation.to_string(),
+                profile,
+                situation,
                 cases,
                 hits: verdicts
                     .iter()
@@ -103,51 +111,54 @@ pub fn run_matrix(
     Ok(Matrix {
         campaign,
         cases_per_profile: cases,
+        tasks_only: !shape.shim_calls,
         matrix,
         sometimes,
         wall: started.elapsed(),
     })
 }
 
-/// The matrix as a table for a terminal.
-pub fn table(m: &Matrix) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<17} {:<38} {:>7} {:>10}  first failure (replay command)",
-        "profile", "property", "cases", "violations"
-    );
-    for c in &m.matrix {
-        let _ = writeln!(
+impl fmt::Display for Matrix {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
             out,
-            "{:<17} {:<38} {:>7} {:>10}  {}",
-            c.profile,
-            c.property,
-            c.cases,
-            c.violations,
-            c.first_failure.as_deref().unwrap_or("-")
-        );
-    }
-    let _ = writeln!(out, "\nsometimes situations (cases that reached them):");
-    let _ = writeln!(
-        out,
-        "{:<17} {:<38} {:>7} {:>10}",
-        "profile", "situation", "cases", "hit rate"
-    );
-    for s in &m.sometimes {
-        let rate = format!("{:.1}%", 100.0 * s.hits as f64 / s.cases.max(1) as f64);
-        let never = if s.hits == 0 { "  NEVER REACHED" } else { "" };
-        let _ = writeln!(
+            "{:<17} {:<38} {:>7} {:>10}  first failure (replay command)",
+            "profile", "property", "cases", "violations"
+        )?;
+        for c in &self.matrix {
+            writeln!(
+                out,
+                "{:<17} {:<38} {:>7} {:>10}  {}",
+                c.profile,
+                c.property,
+                c.cases,
+                c.violations,
+                c.first_failure.as_deref().unwrap_or("-")
+            )?;
+        }
+        if self.sometimes.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "\nsometimes situations (cases that reached them):")?;
+        writeln!(
             out,
-            "{:<17} {:<38} {:>7} {:>10}{never}",
-            s.profile, s.situation, s.cases, rate
-        );
+            "{:<17} {:<38} {:>7} {:>10}",
+            "profile", "situation", "cases", "hit rate"
+        )?;
+        for s in &self.sometimes {
+            let mut rate = String::new();
+            let _ = write!(
+                rate,
+                "{:.1}%",
+                100.0 * s.hits as f64 / s.cases.max(1) as f64
+            );
+            let never = if s.hits == 0 { "  NEVER REACHED" } else { "" };
+            writeln!(
+                out,
+                "{:<17} {:<38} {:>7} {:>10}{never}",
+                s.profile, s.situation, s.cases, rate
+            )?;
+        }
+        Ok(())
     }
-    out
-}
-
-/// The matrix as one JSON document: `matrix` holds one object per cell with the keys
-/// `profile`, `property`, `cases`, `violations`, `first_failure`.
-pub fn json(m: &Matrix) -> String {
-    serde_json::to_string_pretty(m).expect("the matrix serializes")
 }

@@ -48,15 +48,12 @@ pub struct CallSlot(usize);
 #[derive(Default)]
 pub struct Recorder {
     inner: Mutex<Inner>,
-    /// Whether calls are kept for the history (else only hashed and counted).
-    keep_calls: bool,
 }
 
 #[derive(Default)]
 struct Inner {
     hasher: DefaultHasher,
     calls: Vec<Call>,
-    call_count: u64,
     events: Vec<Event>,
     created_ids: BTreeSet<String>,
     /// containerd's task list, mirrored.
@@ -64,26 +61,13 @@ struct Inner {
 }
 
 impl Recorder {
-    /// A recorder that keeps every call for the run's [`History`].
+    /// A recorder of a new run.
     pub fn new() -> Arc<Recorder> {
-        Arc::new(Recorder {
-            keep_calls: true,
-            ..Recorder::default()
-        })
-    }
-
-    /// A recorder that only hashes and counts calls (its history has no calls and no
-    /// created ids): for runs judged by their log, like the article's, where keeping
-    /// ~70,000 calls a run costs about 6% of the run's time.
-    pub fn hashing() -> Arc<Recorder> {
-        Arc::new(Recorder::default())
+        Arc::default()
     }
 
     /// containerd added `id` to its task list (`true`) or removed it.
     pub fn listed(&self, id: &str, listed: bool) {
-        if !self.keep_calls {
-            return;
-        }
         let mut inner = self.inner.lock().unwrap();
         if listed {
             inner.listed.insert(id.to_string());
@@ -92,18 +76,22 @@ impl Recorder {
         }
     }
 
-    /// containerd invokes `op` on `id` at a shim, for the current [`lane`]. `listed` is
+    /// `op` is invoked on `id` at the shim of `sandbox`, for the current [`lane`]: by
+    /// containerd, or by a client straight on the shim's socket (`direct`). `listed` is
     /// whether containerd listed `id` when it decided to call (None: look now).
-    pub fn invoke(&self, op: Op, sandbox: &str, id: &str, listed: Option<bool>) -> CallSlot {
+    pub fn invoke(
+        &self,
+        op: Op,
+        sandbox: &str,
+        id: &str,
+        listed: Option<bool>,
+        direct: bool,
+    ) -> CallSlot {
         let lane = lane();
         let mut inner = self.inner.lock().unwrap();
         let invoked_ns = ns(sim_now());
         (lane, op, id, invoked_ns).hash(&mut inner.hasher);
-        inner.call_count += 1;
-        let slot = CallSlot(inner.call_count as usize - 1);
-        if !self.keep_calls {
-            return slot;
-        }
+        let slot = CallSlot(inner.calls.len());
         let listed_at_invoke = listed.unwrap_or_else(|| inner.listed.contains(id));
         if op == Op::Create {
             inner.created_ids.insert(id.to_string());
@@ -117,6 +105,7 @@ impl Recorder {
             returned_ns: None,
             result: Outcome::Pending,
             listed_at_invoke,
+            direct,
         });
         slot
     }
@@ -155,14 +144,6 @@ impl Recorder {
     /// The hash of everything recorded so far.
     pub fn trace_hash(&self) -> u64 {
         self.inner.lock().unwrap().hasher.finish()
-    }
-
-    pub fn rpc_count(&self) -> u64 {
-        self.inner.lock().unwrap().call_count
-    }
-
-    pub fn event_count(&self) -> u64 {
-        self.inner.lock().unwrap().events.len() as u64
     }
 
     /// The history so far, ended now with `final_state`.

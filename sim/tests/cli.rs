@@ -1,11 +1,13 @@
-//! The kata-dst command line: bad input gets one line that lists the valid choices, and
-//! exit code 2; `--json` prints the documented document.
+//! The kata-dst command line: bad input gets one line that says what is valid, and exit
+//! code 2; `--json` prints the documented document; every failure prints the one
+//! command that replays it, and that command replays it.
 
 use std::process::Command;
 
-fn kata_dst(args: &[&str]) -> (i32, String, String) {
+fn kata_dst_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kata-dst"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("kata-dst runs");
     (
@@ -15,16 +17,24 @@ fn kata_dst(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn assert_usage_error(args: &[&str], must_contain: &str) {
-    let (code, stdout, stderr) = kata_dst(args);
+fn kata_dst(args: &[&str]) -> (i32, String, String) {
+    kata_dst_env(args, &[])
+}
+
+fn assert_usage_error_env(args: &[&str], env: &[(&str, &str)], must_contain: &str) {
+    let (code, stdout, stderr) = kata_dst_env(args, env);
     assert_eq!(code, 2, "{args:?}: {stderr}");
     assert!(stdout.is_empty(), "{args:?} printed {stdout}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
     assert!(stderr.contains(must_contain), "{args:?}: {stderr}");
 }
 
+fn assert_usage_error(args: &[&str], must_contain: &str) {
+    assert_usage_error_env(args, &[], must_contain);
+}
+
 #[test]
-fn unknown_profile_lists_the_profiles() {
+fn unknown_names_list_the_valid_ones() {
     assert_usage_error(
         &["--profile", "rs-9"],
         "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24)",
@@ -33,13 +43,17 @@ fn unknown_profile_lists_the_profiles() {
         &["replay", "--profile", "nope", "--seed", "1"],
         "valid: rs-3.24, rs-3.24+pr12337, go-3.24",
     );
-}
-
-#[test]
-fn unknown_scenario_lists_the_scenarios() {
     assert_usage_error(
         &["--scenario", "chaos"],
-        "unknown scenario 'chaos' (valid: article, article-small)",
+        "invalid value 'chaos' for '--scenario <SCENARIO>' [possible values: article, article-small]",
+    );
+    assert_usage_error(
+        &["explore", "--property", "nope"],
+        "unknown property 'nope' (valid: any, state_never_errors_for_known_id, ",
+    );
+    assert_usage_error(
+        &["matrix", "--property", "nope"],
+        "unknown property 'nope' (valid: state_never_errors_for_known_id, ",
     );
 }
 
@@ -57,36 +71,92 @@ fn malformed_numbers_say_what_is_valid() {
     assert_usage_error(&["--bogus"], "unexpected argument '--bogus'");
 }
 
+/// clap's detail lines (which argument is missing, which values are valid) stay on the
+/// one line, and a subcommand's error points to that subcommand's help.
 #[test]
-fn json_summary_has_the_documented_keys() {
-    let (code, stdout, stderr) = kata_dst(&["--json", "--seeds", "1", "--profile", "go-3.24"]);
+fn clap_errors_keep_their_details_and_point_to_the_right_help() {
+    assert_usage_error(
+        &["replay", "--campaign", "0"],
+        "the following required arguments were not provided: --case <CASE> (see kata-dst replay --help)",
+    );
+    assert_usage_error(&["matrix", "--bogus"], "(see kata-dst matrix --help)");
+    assert_usage_error(
+        &[
+            "replay",
+            "--profile",
+            "go-3.24",
+            "--seed",
+            "1",
+            "--tasks-only",
+        ],
+        "--campaign <CAMPAIGN>",
+    );
+}
+
+#[test]
+fn a_seed_range_past_the_last_seed_is_refused_not_run_empty() {
+    assert_usage_error(
+        &["--first-seed", "18446744073709551615", "--seeds", "2"],
+        "goes past the last madsim seed",
+    );
+}
+
+#[test]
+fn a_bad_proptest_cases_is_a_usage_error() {
+    assert_usage_error_env(
+        &["matrix"],
+        &[("PROPTEST_CASES", "abc")],
+        "PROPTEST_CASES=\"abc\" is not a count",
+    );
+}
+
+#[test]
+fn json_summary_has_the_documented_keys_and_violations_per_property() {
+    let (code, stdout, stderr) = kata_dst(&[
+        "--json",
+        "--seeds",
+        "1",
+        "--profile",
+        "go-3.24",
+        "--scenario",
+        "article-small",
+    ]);
     assert_eq!(code, 0, "{stderr}");
-    let keys = [
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let row = &doc.as_array().expect("an array")[0];
+    for key in [
         "profile",
         "seeds",
         "seeds_with_errors",
         "errors",
         "warnings",
         "first_failing_seed",
-    ];
-    for key in keys {
-        assert!(
-            stdout.contains(&format!("\"{key}\"")),
-            "missing {key} in {stdout}"
-        );
+        "replay",
+        "violations",
+    ] {
+        assert!(row.get(key).is_some(), "missing {key} in {row}");
     }
-    assert!(stdout.trim_start().starts_with('['));
-    assert!(stdout.contains("\"profile\": \"go-3.24\""));
+    assert_eq!(row["profile"], "go-3.24");
+    assert_eq!(row["violations"]["state_never_errors_for_known_id"], 0);
 }
 
 #[test]
-fn replay_prints_the_error_chain_and_the_command_again() {
+fn a_scenario_replay_shows_lanes_log_metric_and_verdicts() {
     let (code, stdout, stderr) = kata_dst(&["replay", "--profile", "rs-3.24", "--seed", "0"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("get state for race-test-"));
-    assert!(stdout.contains("its error chain:\nfailed to handle message handler TaskRequest\n\nCaused by:\n    0: state process\n    1: failed to find container race-test-"));
+    for expected in [
+        "| lane ",
+        "* < Unknown: failed to find container race-test-",
+        "get state for race-test-",
+        "its error chain:\nfailed to handle message handler TaskRequest\n\nCaused by:\n    0: state process\n    1: failed to find container race-test-",
+        "state_never_errors_for_known_id VIOLATED: ",
+        "replay again: cargo run --release -- replay --profile rs-3.24 --seed 0",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
+    }
     assert!(
-        stdout.contains("replay again: cargo run --release -- replay --profile rs-3.24 --seed 0")
+        !stdout.contains("\\\\n"),
+        "the shim's message is escaped twice:\n{stdout}"
     );
 }
 
@@ -99,8 +169,8 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn a_bad_seed_file_gets_one_line_naming_the_file_and_the_problem() {
-    let dir = scratch("bad-seeds");
+fn a_bad_case_file_gets_one_line_naming_the_file_and_the_problem() {
+    let dir = scratch("bad-case-files");
     let outdated = dir.join("outdated.json");
     std::fs::write(&outdated, r#"{"format": "kata-dst-seed/0"}"#).unwrap();
     let path = outdated.to_str().unwrap();
@@ -111,33 +181,34 @@ fn a_bad_seed_file_gets_one_line_naming_the_file_and_the_problem() {
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{ not json").unwrap();
     let path = broken.to_str().unwrap();
-    assert_usage_error(&["replay", path], &format!("{path}: not a JSON seed file"));
+    assert_usage_error(&["replay", path], &format!("{path}: not a JSON case file"));
     let missing = dir.join("missing.json");
     let path = missing.to_str().unwrap();
     assert_usage_error(
         &["replay", path],
-        &format!("{path}: cannot read the seed file"),
+        &format!("{path}: cannot read the case file"),
     );
-    assert_usage_error(&["replay"], "replay needs a seed file");
+    assert_usage_error(&["replay"], "replay needs a case file");
     assert_usage_error(
-        &["explore", "--property", "nope"],
-        "unknown property 'nope' (valid: any, state_never_errors_for_known_id, ",
+        &["corpus", "check", dir.to_str().unwrap()],
+        "broken.json: not a JSON case file",
     );
 }
 
+const CASE_12336: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../seeds/issue-12336-state-during-delete.json"
+);
+
 #[test]
-fn replaying_the_12336_seed_shows_lanes_log_and_verdict() {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../seeds/issue-12336-state-during-delete.json"
-    );
-    let (code, stdout, stderr) = kata_dst(&["replay", file]);
+fn replaying_the_12336_case_file_shows_lanes_log_and_verdict() {
+    let (code, stdout, stderr) = kata_dst(&["replay", CASE_12336]);
     assert_eq!(code, 0, "{stderr}");
     for expected in [
         "schedule (each step at its time",
         "| lane 0",
         "| lane 1",
-        "*< Unknown: failed to find container pod1-c1",
+        "* < Unknown: failed to find container pod1-c1",
         "get state for pod1-c1",
         "state_never_errors_for_known_id VIOLATED: ",
         "as recorded: state_never_errors_for_known_id violates on rs-3.24",
@@ -148,9 +219,29 @@ fn replaying_the_12336_seed_shows_lanes_log_and_verdict() {
             "missing {expected:?} in\n{stdout}"
         );
     }
-    let (code, stdout, _) = kata_dst(&["replay", file, "--profile", "go-3.24"]);
+    let (code, stdout, _) = kata_dst(&["replay", CASE_12336, "--profile", "go-3.24"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("as recorded: state_never_errors_for_known_id passes on go-3.24"));
+    assert!(
+        stdout.contains("-state-during-delete.json --profile go-3.24\n"),
+        "the replay-again line keeps --profile:\n{stdout}"
+    );
+}
+
+#[test]
+fn replay_json_has_the_verdicts_and_the_record() {
+    let (code, stdout, stderr) = kata_dst(&["replay", CASE_12336, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let v = doc["violations"].as_array().expect("violations");
+    assert!(v
+        .iter()
+        .any(|v| v["property"] == "state_never_errors_for_known_id"
+            && v["calls"].as_array().is_some_and(|c| !c.is_empty())));
+    assert_eq!(doc["record"]["as_recorded"], true);
+    assert!(doc["replay"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("cargo run --release -- replay ")));
 }
 
 #[test]
@@ -174,12 +265,44 @@ fn explore_saves_a_shrunk_case_that_replays_with_the_printed_command() {
 }
 
 #[test]
-fn matrix_json_has_the_documented_keys() {
-    let (code, stdout, stderr) = kata_dst(&["matrix", "--seeds", "20", "--json"]);
+fn explore_refuses_an_unwritable_out_before_searching() {
+    let dir = scratch("explore-unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("under-a-file");
+    assert_usage_error(
+        &["explore", "--out", out.to_str().unwrap()],
+        "valid: a directory kata-dst can create and write in",
+    );
+}
+
+#[test]
+fn explore_json_names_the_file_and_its_replay() {
+    let dir = scratch("explore-json");
+    let (code, stdout, stderr) = kata_dst(&[
+        "explore",
+        "--tasks-only",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let found = &doc["found"];
+    assert_eq!(found["property"], "state_never_errors_for_known_id");
+    assert!(found["file"]
+        .as_str()
+        .is_some_and(|f| std::path::Path::new(f).exists()));
+    assert!(found["shrunk_calls"].as_u64().is_some_and(|n| n >= 1));
+}
+
+#[test]
+fn matrix_json_has_the_documented_keys_and_filters() {
+    let (code, stdout, stderr) = kata_dst(&["matrix", "--cases", "20", "--json"]);
     assert!(code == 0 || code == 1, "{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let cells = doc["matrix"].as_array().expect("a matrix array");
-    let properties = sim::explore::judge::property_names().len();
+    let properties = properties::Catalog::builtin().properties().count();
     assert_eq!(
         cells.len(),
         3 * properties,
@@ -202,6 +325,31 @@ fn matrix_json_has_the_documented_keys() {
         .unwrap();
     assert_eq!(mission["first_failure"], serde_json::Value::Null);
     assert!(doc["sometimes"].as_array().is_some_and(|s| !s.is_empty()));
+    let (_, stdout, stderr) = kata_dst(&[
+        "matrix",
+        "--cases",
+        "20",
+        "--json",
+        "--profile",
+        "go-3.24",
+        "--property",
+        "no_call_hangs",
+        "--tasks-only",
+    ]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let cells = doc["matrix"].as_array().expect("a matrix array");
+    assert_eq!(cells.len(), 1, "{doc}");
+    assert_eq!(cells[0]["property"], "no_call_hangs");
+    assert_eq!(doc["tasks_only"], true);
+}
+
+#[test]
+fn corpus_check_passes_on_the_committed_corpus() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../seeds");
+    let (code, stdout, stderr) = kata_dst(&["corpus", "check", dir]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("every verdict of "), "{stdout}");
 }
 
 #[test]

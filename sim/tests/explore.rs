@@ -1,13 +1,19 @@
 //! Generated workloads: the profile x property matrix has the pattern the runtime-rs
-//! facts predict, every sometimes situation is reached, the #12336 violation shrinks to
-//! at most five calls, and a campaign's verdicts do not depend on its workers.
+//! facts predict and the committed expectation records, every sometimes situation is
+//! reached, the #12336 violation shrinks to at most five calls, and a campaign's
+//! verdicts do not depend on its workers.
 //!
-//! The campaign size is PROPTEST_CASES (default 300 cases per profile).
+//! The campaign size is PROPTEST_CASES (default 300 cases per profile); the committed
+//! verdict pattern is checked at its own size.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
+use properties::{Catalog, Judgement};
 use runtime_model::Profile;
-use sim::explore::engine::{case_at, run_campaign, shrink};
+use serde::{Deserialize, Serialize};
+use sim::explore::engine::{Campaign, CaseVerdict};
 use sim::explore::strategy::Shape;
 use sim::matrix::run_matrix;
 
@@ -22,24 +28,99 @@ fn cases() -> u64 {
 
 #[test]
 fn the_matrix_has_the_expected_pattern_and_reaches_every_situation() {
-    let m = run_matrix(&Profile::ALL, Shape::default(), 0, cases(), 2).expect("the matrix runs");
-    let violations = |profile: &str, property: &str| {
+    let catalog = Arc::new(Catalog::builtin());
+    let m = run_matrix(&Profile::ALL, Shape::default(), 0, cases(), 2, &catalog)
+        .expect("the matrix runs");
+    let violations = |profile: Profile, property: &str| {
         m.cell(profile, property)
             .unwrap_or_else(|| panic!("no cell {profile} {property}"))
             .violations
     };
-    assert!(violations("rs-3.24", MISSION) > 0);
-    assert_eq!(violations("rs-3.24+pr12337", MISSION), 0);
-    assert!(violations("rs-3.24+pr12337", "unknown_id_is_not_found") > 0);
-    assert_eq!(violations("go-3.24", MISSION), 0);
-    assert_eq!(violations("go-3.24", "unknown_id_is_not_found"), 0);
-    let failing = m.cell("rs-3.24", MISSION).unwrap();
+    assert!(violations(Profile::RS_3_24, MISSION) > 0);
+    assert_eq!(violations(Profile::RS_3_24_PR12337, MISSION), 0);
+    assert!(violations(Profile::RS_3_24_PR12337, "unknown_id_is_not_found") > 0);
+    assert_eq!(violations(Profile::GO_3_24, MISSION), 0);
+    assert_eq!(violations(Profile::GO_3_24, "unknown_id_is_not_found"), 0);
+    let failing = m.cell(Profile::RS_3_24, MISSION).unwrap();
     assert!(failing
         .first_failure
         .as_deref()
         .is_some_and(|c| c.contains("replay --profile rs-3.24 --campaign 0 --case ")));
-    assert!(m.cell("go-3.24", MISSION).unwrap().first_failure.is_none());
+    assert!(m
+        .cell(Profile::GO_3_24, MISSION)
+        .unwrap()
+        .first_failure
+        .is_none());
     assert!(m.never_reached().is_empty(), "{:?}", m.never_reached());
+}
+
+/// What a campaign shows on one profile: the properties it violates and the situations
+/// it reaches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Pattern {
+    violates: BTreeSet<String>,
+    reaches: BTreeSet<String>,
+}
+
+/// The committed expectation: campaign, size, and each profile's pattern.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Expected {
+    campaign: u64,
+    cases: u64,
+    profiles: BTreeMap<Profile, Pattern>,
+}
+
+fn pattern_of(verdicts: &[CaseVerdict]) -> Pattern {
+    Pattern {
+        violates: verdicts
+            .iter()
+            .flat_map(|v| {
+                v.judgement
+                    .violations
+                    .iter()
+                    .map(|x| x.property.to_string())
+            })
+            .collect(),
+        reaches: verdicts
+            .iter()
+            .flat_map(|v| v.judgement.hits.iter().map(|h| h.to_string()))
+            .collect(),
+    }
+}
+
+/// A model change that makes any property newly fail or newly pass on any profile, or a
+/// situation newly reached or lost, fails here, not only a change to a committed case.
+/// After an intended change: `KATA_DST_BLESS=1 cargo test --release --test explore`
+/// rewrites `tests/expected/verdict-pattern.json`; review and commit the diff.
+#[test]
+fn a_fixed_campaign_keeps_its_committed_verdict_pattern_on_every_profile() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expected/verdict-pattern.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let expected: Expected = serde_json::from_str(&text).expect("the expectation parses");
+    let got = Expected {
+        campaign: expected.campaign,
+        cases: expected.cases,
+        profiles: Profile::ALL
+            .into_iter()
+            .map(|p| {
+                let verdicts = Campaign::new(p, Shape::default(), expected.campaign, 2)
+                    .run(expected.cases, None)
+                    .expect("the campaign runs");
+                (p, pattern_of(&verdicts))
+            })
+            .collect(),
+    };
+    if std::env::var_os("KATA_DST_BLESS").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").expect("written");
+        return;
+    }
+    assert_eq!(
+        got,
+        expected,
+        "the verdict pattern changed; if intended, rerun with KATA_DST_BLESS=1 and commit {}",
+        path.display()
+    );
 }
 
 #[test]
@@ -48,21 +129,14 @@ fn the_12336_violation_shrinks_to_at_most_five_calls() {
         shim_calls: false,
         ..Shape::default()
     };
-    let is_mission = |j: &sim::explore::judge::Judgement| j.violation(MISSION).is_some();
-    let verdicts =
-        run_campaign(Profile::RS_3_24, shape, 0, 2_000, 2, Some(&is_mission)).expect("runs");
+    let campaign = Campaign::new(Profile::RS_3_24, shape, 0, 2);
+    let is_mission = |j: &Judgement| j.violation(MISSION).is_some();
+    let verdicts = campaign.run(2_000, Some(&is_mission)).expect("runs");
     let found = verdicts.last().expect("a violation within 2,000 cases");
     assert!(is_mission(&found.judgement));
-    let shrunk = shrink(
-        Profile::RS_3_24,
-        shape,
-        0,
-        found.index,
-        MISSION,
-        5_000,
-        Duration::from_secs(10),
-    )
-    .expect("shrinks");
+    let shrunk = campaign
+        .shrink(found.index, MISSION, 5_000, Duration::from_secs(10))
+        .expect("shrinks");
     assert!(shrunk.judgement.violation(MISSION).is_some());
     assert!(
         shrunk.case.op_count() <= 5,
@@ -70,18 +144,22 @@ fn the_12336_violation_shrinks_to_at_most_five_calls() {
         shrunk.case.op_count(),
         shrunk.case.lanes
     );
-    assert!(shrunk.case.op_count() < case_at(shape, 0, found.index).op_count());
+    assert!(shrunk.case.op_count() < campaign.case(found.index).op_count());
 }
 
 #[test]
 fn a_campaign_gives_the_same_verdicts_on_one_or_two_workers() {
-    let one = run_campaign(Profile::RS_3_24, Shape::default(), 7, 60, 1, None).expect("runs");
-    let two = run_campaign(Profile::RS_3_24, Shape::default(), 7, 60, 2, None).expect("runs");
-    let key = |v: &sim::explore::engine::CaseVerdict| (v.index, v.trace_hash, v.judgement.clone());
+    let run = |workers| {
+        Campaign::new(Profile::RS_3_24, Shape::default(), 7, workers)
+            .run(60, None)
+            .expect("runs")
+    };
+    let (one, two) = (run(1), run(2));
+    let key = |v: &CaseVerdict| (v.index, v.trace_hash, v.judgement.clone());
     assert_eq!(
         one.iter().map(key).collect::<Vec<_>>(),
         two.iter().map(key).collect::<Vec<_>>()
     );
-    let distinct: std::collections::BTreeSet<u64> = one.iter().map(|v| v.trace_hash).collect();
+    let distinct: BTreeSet<u64> = one.iter().map(|v| v.trace_hash).collect();
     assert!(distinct.len() > 50, "cases should differ");
 }

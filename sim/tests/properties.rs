@@ -5,12 +5,15 @@
 //! `sim/tests/properties.proptest-regressions`, which is kept under version control so
 //! that every later run tries it first.
 
+use std::sync::Arc;
+
+use properties::Catalog;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use runtime_model::Profile;
-use sim::explore::engine::run_and_judge;
+use sim::explore::engine::judge_case;
 use sim::explore::strategy::{case, Shape};
-use sim::runner::LogOutput;
+use sim::log::LogOutput;
 
 fn config() -> ProptestConfig {
     let mut config = ProptestConfig::default();
@@ -21,8 +24,10 @@ fn config() -> ProptestConfig {
 }
 
 fn violations(c: &sim::explore::case::Case, profile: Profile) -> Vec<String> {
-    let (_, judgement) = run_and_judge(c, profile, LogOutput::Quiet).expect("the case runs");
-    judgement
+    let catalog = Arc::new(Catalog::builtin());
+    let judged = judge_case(c, profile, LogOutput::Quiet, &catalog).expect("the case runs");
+    judged
+        .judgement
         .violations
         .into_iter()
         .map(|v| format!("{}: {}", v.property, v.explanation))

@@ -25,6 +25,9 @@ pub struct Call {
     /// call: when the call was invoked, or, for a State made by a List, when the List
     /// took its snapshot of the task list.
     pub listed_at_invoke: bool,
+    /// Whether a client sent the call straight to the shim's socket (as `ctr shim` does),
+    /// by-passing containerd; otherwise containerd made it.
+    pub direct: bool,
 }
 
 impl Call {
@@ -35,7 +38,8 @@ impl Call {
     /// # use properties::{Call, Op, Outcome};
     /// # fn call(invoked_ns: u64, returned_ns: Option<u64>) -> Call {
     /// #     Call { lane: 0, container: "c".into(), sandbox: "s".into(), op: Op::State,
-    /// #            invoked_ns, returned_ns, result: Outcome::Pending, listed_at_invoke: false }
+    /// #            invoked_ns, returned_ns, result: Outcome::Pending, listed_at_invoke: false,
+    /// #            direct: false }
     /// # }
     /// assert_eq!(call(10, Some(20)).end_ns(), 20);
     /// assert_eq!(call(10, None).end_ns(), u64::MAX);
@@ -52,7 +56,8 @@ impl Call {
     /// # use properties::{Call, Op, Outcome};
     /// # fn call(invoked_ns: u64, returned_ns: Option<u64>) -> Call {
     /// #     Call { lane: 0, container: "c".into(), sandbox: "s".into(), op: Op::State,
-    /// #            invoked_ns, returned_ns, result: Outcome::Pending, listed_at_invoke: false }
+    /// #            invoked_ns, returned_ns, result: Outcome::Pending, listed_at_invoke: false,
+    /// #            direct: false }
     /// # }
     /// let (a, b) = (call(0, Some(10)), call(11, Some(20)));
     /// assert!(a.precedes(&b) && !b.precedes(&a));

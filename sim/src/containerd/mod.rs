@@ -41,11 +41,14 @@ pub struct TaskInfo {
     pub exit_status: u32,
 }
 
-/// containerd's ttrpc connection to one shim; every call is recorded.
+/// A ttrpc connection to one shim; every call is recorded. containerd holds one; a
+/// client that talks to the shim's socket itself (`ctr shim`) uses [`ShimConn::direct`].
 pub struct ShimConn {
     pub sid: String,
-    client: TtrpcClient,
+    client: Arc<TtrpcClient>,
     recorder: Arc<Recorder>,
+    /// Calls are made by a client straight on the shim's socket, not by containerd.
+    direct: bool,
 }
 
 fn no_reply<T>(_: &T) -> Reply {
@@ -66,8 +69,19 @@ impl ShimConn {
     pub fn new(sid: &str, client: TtrpcClient, recorder: Arc<Recorder>) -> ShimConn {
         ShimConn {
             sid: sid.to_string(),
-            client,
+            client: Arc::new(client),
             recorder,
+            direct: false,
+        }
+    }
+
+    /// The same connection, for a client calling the shim's socket itself.
+    pub fn direct(&self) -> ShimConn {
+        ShimConn {
+            sid: self.sid.clone(),
+            client: self.client.clone(),
+            recorder: self.recorder.clone(),
+            direct: true,
         }
     }
 
@@ -80,19 +94,11 @@ impl ShimConn {
         timeout: Option<Duration>,
         reply: fn(&Resp) -> Reply,
     ) -> Result<Resp, TtrpcError> {
-        let method = match op {
-            Op::Create => "Create",
-            Op::Start => "Start",
-            Op::State => "State",
-            Op::Kill { .. } => "Kill",
-            Op::Wait => "Wait",
-            Op::Delete => "Delete",
-            Op::Shutdown => "Shutdown",
-            Op::Pause => "Pause",
-            Op::Resume => "Resume",
-        };
-        let slot = self.recorder.invoke(op, &self.sid, id, listed);
-        let result = self.client.call::<Req, Resp>(method, req, timeout).await;
+        let slot = self.recorder.invoke(op, &self.sid, id, listed, self.direct);
+        let result = self
+            .client
+            .call::<Req, Resp>(op.method(), req, timeout)
+            .await;
         let outcome = match &result {
             Ok(resp) => Outcome::Ok(reply(resp)),
             Err(TtrpcError::Status(s)) => Outcome::Err(Failure::Status {
@@ -104,6 +110,21 @@ impl ShimConn {
         };
         self.recorder.returned(slot, outcome);
         result
+    }
+
+    /// Any Task API operation on `id`; the answer is only recorded.
+    pub async fn send(&self, op: Op, id: &str) -> Result<(), TtrpcError> {
+        match op {
+            Op::Create => self.create(id).await.map(drop),
+            Op::Start => self.start(id).await.map(drop),
+            Op::State => self.state(id).await.map(drop),
+            Op::Kill { signal, all } => self.kill(id, signal, all).await.map(drop),
+            Op::Wait => self.wait(id).await.map(drop),
+            Op::Delete => self.delete(id).await.map(drop),
+            Op::Pause => self.pause(id).await.map(drop),
+            Op::Resume => self.resume(id).await.map(drop),
+            Op::Shutdown => self.shutdown(id).await.map(drop),
+        }
     }
 
     pub async fn create(&self, id: &str) -> Result<api::CreateTaskResponse, TtrpcError> {

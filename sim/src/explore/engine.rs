@@ -1,58 +1,45 @@
-//! The exploration engine: generates cases from a campaign seed, runs them on every core
-//! (each in a fresh madsim world on a fresh thread), judges them, and shrinks a failing
-//! case to a minimal one with proptest's value trees.
+//! The exploration engine: generates cases from a campaign number, runs them on every
+//! core (each in a fresh madsim world on a fresh thread), judges them with the caller's
+//! [`Catalog`] of properties, and shrinks a failing case to a minimal one with proptest's
+//! value trees, then by removing steps.
 //!
-//! Case `i` of campaign `s` is generated from its own proptest RNG seeded with `(s, i)`,
-//! so any case can be regenerated alone (`kata-dst replay --campaign s --case i`) and a
+//! Case `i` of campaign `c` is generated from its own proptest RNG seeded with `(c, i)`,
+//! so any case can be regenerated alone (`kata-dst replay --campaign c --case i`) and a
 //! campaign's verdicts do not depend on how many workers ran it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use properties::{Catalog, Judgement};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use runtime_model::Profile;
 
 use super::case::Case;
-use super::judge::{judge, Judgement};
-use super::run::{run_case, CaseRun};
 use super::strategy::{self, Shape};
-use crate::runner::{in_parallel, on_fresh_thread, LogOutput};
+use crate::log::LogOutput;
+use crate::pool::in_parallel;
+use crate::run::{run_and_judge, Judged};
 
 /// How many other madsim seeds a shrunk candidate must also fail with.
 pub const ROBUSTNESS_SEEDS: u64 = 2;
 
-/// The value tree of case `index` of campaign `campaign`.
-pub fn case_tree(shape: Shape, campaign: u64, index: u64) -> impl ValueTree<Value = Case> {
-    let mut seed = [0u8; 32];
-    seed[..8].copy_from_slice(&campaign.to_le_bytes());
-    seed[8..16].copy_from_slice(&index.to_le_bytes());
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
-    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    strategy::case(shape)
-        .new_tree(&mut runner)
-        .expect("case strategies never reject")
-}
-
-/// Case `index` of campaign `campaign`.
-pub fn case_at(shape: Shape, campaign: u64, index: u64) -> Case {
-    case_tree(shape, campaign, index).current()
-}
-
-/// Runs `case` on a fresh thread and judges its history.
-pub fn run_and_judge(
+/// Runs `case` (with its own madsim seed) on a fresh thread and judges it with `catalog`.
+pub fn judge_case(
     case: &Case,
     profile: Profile,
     log: LogOutput,
-) -> Result<(CaseRun, Judgement)> {
-    let case = case.clone();
-    on_fresh_thread(move || {
-        let run = run_case(&case, profile, log)?;
-        let judgement = judge(&run.history);
-        Ok((run, judgement))
-    })
+    catalog: &Arc<Catalog>,
+) -> Result<Judged> {
+    run_and_judge(
+        Arc::new(case.clone()),
+        profile,
+        case.madsim_seed,
+        log,
+        catalog.clone(),
+    )
 }
 
 /// The verdicts of one case of a campaign.
@@ -65,71 +52,223 @@ pub struct CaseVerdict {
     pub sim_time: Duration,
 }
 
-/// Runs cases `0..cases` of `campaign` on `profile`, `workers` at a time, and hands each
-/// verdict to `sink` as it comes (in no particular order). With `stop_when`, stops early
-/// once a case satisfies it; every case below the first (lowest-index) such case still
-/// runs. Returns that index, if any, or the first error a case ran into. Keeps nothing
-/// itself, so a long campaign runs in constant memory.
-pub fn drive_campaign(
-    profile: Profile,
-    shape: Shape,
-    campaign: u64,
-    cases: u64,
-    workers: usize,
-    stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
-    sink: &(dyn Fn(CaseVerdict) + Sync),
-) -> Result<Option<u64>> {
-    let stop_at = AtomicU64::new(u64::MAX);
-    let failed = Mutex::new(None);
-    in_parallel(cases, workers, &|i| {
-        if i > stop_at.load(Ordering::Relaxed) {
-            return;
+/// A campaign: the generated cases of one campaign number and shape, run on one profile
+/// and judged by one catalog of properties.
+#[derive(Clone)]
+pub struct Campaign {
+    pub profile: Profile,
+    pub shape: Shape,
+    /// The campaign number: case `i` of campaign `c` is always the same case.
+    pub number: u64,
+    pub catalog: Arc<Catalog>,
+    /// Worker threads.
+    pub workers: usize,
+}
+
+/// What decides that a campaign stops early.
+pub type StopWhen<'a> = &'a (dyn Fn(&Judgement) -> bool + Sync);
+
+impl Campaign {
+    /// The built-in properties on `profile`, case shape `shape`, campaign `number`.
+    pub fn new(profile: Profile, shape: Shape, number: u64, workers: usize) -> Campaign {
+        Campaign {
+            profile,
+            shape,
+            number,
+            catalog: Arc::new(Catalog::builtin()),
+            workers,
         }
-        let case = case_at(shape, campaign, i);
-        match run_and_judge(&case, profile, LogOutput::Quiet) {
-            Ok((run, judgement)) => {
-                if stop_when.is_some_and(|stop| stop(&judgement)) {
-                    stop_at.fetch_min(i, Ordering::Relaxed);
+    }
+
+    /// The same campaign judged by `catalog`.
+    pub fn judged_by(self, catalog: Arc<Catalog>) -> Campaign {
+        Campaign { catalog, ..self }
+    }
+
+    /// The value tree of case `index`.
+    pub fn case_tree(&self, index: u64) -> impl ValueTree<Value = Case> {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.number.to_le_bytes());
+        seed[8..16].copy_from_slice(&index.to_le_bytes());
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        strategy::case(self.shape)
+            .new_tree(&mut runner)
+            .expect("case strategies never reject")
+    }
+
+    /// Case `index`.
+    pub fn case(&self, index: u64) -> Case {
+        self.case_tree(index).current()
+    }
+
+    /// Runs cases `0..cases`, `workers` at a time, and hands each verdict to `sink` as it
+    /// comes (in no particular order). With `stop_when`, stops early once a case
+    /// satisfies it; every case below the first (lowest-index) such case still runs.
+    /// Returns that index, if any, or the first error a case ran into. Keeps nothing
+    /// itself, so a long campaign runs in constant memory.
+    pub fn drive(
+        &self,
+        cases: u64,
+        stop_when: Option<StopWhen<'_>>,
+        sink: &(dyn Fn(CaseVerdict) + Sync),
+    ) -> Result<Option<u64>> {
+        let stop_at = AtomicU64::new(u64::MAX);
+        let failed = Mutex::new(None);
+        in_parallel(cases, self.workers, &|i| {
+            if i > stop_at.load(Ordering::Relaxed) {
+                return;
+            }
+            let case = self.case(i);
+            match judge_case(&case, self.profile, LogOutput::Quiet, &self.catalog) {
+                Ok(Judged { run, judgement }) => {
+                    if stop_when.is_some_and(|stop| stop(&judgement)) {
+                        stop_at.fetch_min(i, Ordering::Relaxed);
+                    }
+                    sink(CaseVerdict {
+                        index: i,
+                        trace_hash: run.trace_hash,
+                        judgement,
+                        sim_time: run.sim_time,
+                    });
                 }
-                sink(CaseVerdict {
-                    index: i,
-                    trace_hash: run.trace_hash,
-                    judgement,
-                    sim_time: run.sim_time,
-                });
+                Err(e) => {
+                    failed.lock().unwrap().get_or_insert(e);
+                    stop_at.store(0, Ordering::Relaxed);
+                }
             }
-            Err(e) => {
-                failed.lock().unwrap().get_or_insert(e);
-                stop_at.store(0, Ordering::Relaxed);
-            }
+        });
+        match failed.into_inner().unwrap() {
+            Some(e) => Err(e),
+            None => Ok(Some(stop_at.into_inner()).filter(|&i| i != u64::MAX)),
         }
-    });
-    match failed.into_inner().unwrap() {
-        Some(e) => Err(e),
-        None => Ok(Some(stop_at.into_inner()).filter(|&i| i != u64::MAX)),
+    }
+
+    /// [`Campaign::drive`], keeping the verdicts: in index order, up to the first case
+    /// that satisfies `stop_when` (all of them without it).
+    pub fn run(&self, cases: u64, stop_when: Option<StopWhen<'_>>) -> Result<Vec<CaseVerdict>> {
+        let results = Mutex::new(Vec::new());
+        let stopped = self.drive(cases, stop_when, &|v| results.lock().unwrap().push(v))?;
+        let mut results = results.into_inner().unwrap();
+        results.sort_by_key(|v| v.index);
+        if let Some(limit) = stopped {
+            results.retain(|v| v.index <= limit);
+        }
+        Ok(results)
+    }
+    /// Shrinks case `index` (which violates `property`) to a smaller case that still
+    /// violates it, running at most `max_runs` cases or for at most `budget` of wall
+    /// time, whichever ends first.
+    pub fn shrink(
+        &self,
+        index: u64,
+        property: &str,
+        max_runs: u64,
+        budget: Duration,
+    ) -> Result<Shrunk> {
+        let (profile, campaign) = (self.profile, self.number);
+        let started = Instant::now();
+        let mut tree = self.case_tree(index);
+        let runs = std::cell::Cell::new(0u64);
+        let fails_with_seed = |case: &Case| -> Result<Option<Judgement>> {
+            runs.set(runs.get() + 1);
+            let j = judge_case(case, profile, LogOutput::Quiet, &self.catalog)?.judgement;
+            Ok(j.violation(property).is_some().then_some(j))
+        };
+        // Shrinking pushes every time to the edge of its failing window. To keep a shrunk
+        // case from hanging on how madsim breaks ties, a candidate counts as failing only if
+        // it also fails with the next madsim seeds (when the original case does).
+        let fails_with_next_seeds = |case: &Case| -> Result<bool> {
+            for k in 1..=ROBUSTNESS_SEEDS {
+                let other = Case {
+                    madsim_seed: case.madsim_seed.wrapping_add(k),
+                    ..case.clone()
+                };
+                if fails_with_seed(&other)?.is_none() {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        let mut best_case = tree.current();
+        let Some(mut best) = fails_with_seed(&best_case)? else {
+            anyhow::bail!(
+                "case {index} of campaign {campaign} does not violate {property} on {profile}"
+            );
+        };
+        let robust = fails_with_next_seeds(&best_case)?;
+        let fails = |case: &Case| -> Result<Option<Judgement>> {
+            let Some(j) = fails_with_seed(case)? else {
+                return Ok(None);
+            };
+            if robust && !fails_with_next_seeds(case)? {
+                return Ok(None);
+            }
+            Ok(Some(j))
+        };
+        let more = || runs.get() < max_runs && started.elapsed() < budget;
+        // proptest's shrinking loop: simplify while the case still fails, complicate when a
+        // simplification lost the failure, until neither can move.
+        let mut moved = tree.simplify();
+        while moved && more() {
+            let candidate = tree.current();
+            moved = match fails(&candidate)? {
+                Some(j) => {
+                    best_case = candidate;
+                    best = j;
+                    tree.simplify()
+                }
+                None => tree.complicate(),
+            };
+        }
+        // proptest removes each step once, early; a step that could only go once others had
+        // shrunk is still there. Remove steps and lanes one at a time until none can go; then
+        // pin every step to the time it really started (so removing one no longer moves the
+        // rest of its lane) and remove again.
+        let remove_steps =
+            |mut best_case: Case, mut best: Judgement| -> Result<(Case, Judgement)> {
+                let mut removed = true;
+                while removed && more() {
+                    removed = false;
+                    for candidate in without_one_step(&best_case) {
+                        if !more() {
+                            break;
+                        }
+                        if let Some(j) = fails(&candidate)? {
+                            best_case = candidate;
+                            best = j;
+                            removed = true;
+                            break;
+                        }
+                    }
+                }
+                Ok((best_case, best))
+            };
+        (best_case, best) = remove_steps(best_case, best)?;
+        runs.set(runs.get() + 1);
+        let run = judge_case(&best_case, profile, LogOutput::Quiet, &self.catalog)?.run;
+        let pinned = best_case.clone().pinned(&run.step_starts);
+        if let Some(j) = fails(&pinned)? {
+            (best_case, best) = remove_steps(pinned, j)?;
+        }
+        Ok(Shrunk {
+            case: best_case,
+            judgement: best,
+            runs: runs.get(),
+            took: started.elapsed(),
+        })
     }
 }
 
-/// [`drive_campaign`], keeping the verdicts: in index order, up to the first case that
-/// satisfies `stop_when` (all of them without it).
-pub fn run_campaign(
-    profile: Profile,
-    shape: Shape,
-    campaign: u64,
-    cases: u64,
-    workers: usize,
-    stop_when: Option<&(dyn Fn(&Judgement) -> bool + Sync)>,
-) -> Result<Vec<CaseVerdict>> {
-    let results = Mutex::new(Vec::new());
-    let stopped = drive_campaign(profile, shape, campaign, cases, workers, stop_when, &|v| {
-        results.lock().unwrap().push(v)
-    })?;
-    let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|v| v.index);
-    if let Some(limit) = stopped {
-        results.retain(|v| v.index <= limit);
-    }
-    Ok(results)
+/// A shrunk failing case.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    pub case: Case,
+    pub judgement: Judgement,
+    /// Simulation runs made while shrinking (every madsim seed a candidate is tried
+    /// with counts).
+    pub runs: u64,
+    pub took: Duration,
 }
 
 /// Every case that is `case` without one of its lanes or one of its steps, lanes first.
@@ -155,118 +294,4 @@ fn without_one_step(case: &Case) -> Vec<Case> {
         }
     }
     out
-}
-
-/// A shrunk failing case.
-#[derive(Clone, Debug)]
-pub struct Shrunk {
-    pub case: Case,
-    pub judgement: Judgement,
-    /// Simulation runs made while shrinking (every madsim seed a candidate is tried
-    /// with counts).
-    pub runs: u64,
-    pub took: Duration,
-}
-
-/// Shrinks case `index` of `campaign` (which violates `property` on `profile`) to a
-/// smaller case that still violates it, running at most `max_runs` cases or for at most
-/// `budget` of wall time, whichever ends first.
-pub fn shrink(
-    profile: Profile,
-    shape: Shape,
-    campaign: u64,
-    index: u64,
-    property: &str,
-    max_runs: u64,
-    budget: Duration,
-) -> Result<Shrunk> {
-    let started = Instant::now();
-    let mut tree = case_tree(shape, campaign, index);
-    let runs = std::cell::Cell::new(0u64);
-    let fails_with_seed = |case: &Case| -> Result<Option<Judgement>> {
-        runs.set(runs.get() + 1);
-        let (_, j) = run_and_judge(case, profile, LogOutput::Quiet)?;
-        Ok(j.violation(property).is_some().then_some(j))
-    };
-    // Shrinking pushes every time to the edge of its failing window. To keep a shrunk
-    // case from hanging on how madsim breaks ties, a candidate counts as failing only if
-    // it also fails with the next madsim seeds (when the original case does).
-    let fails_with_next_seeds = |case: &Case| -> Result<bool> {
-        for k in 1..=ROBUSTNESS_SEEDS {
-            let other = Case {
-                seed: case.seed.wrapping_add(k),
-                ..case.clone()
-            };
-            if fails_with_seed(&other)?.is_none() {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    };
-    let mut best_case = tree.current();
-    let Some(mut best) = fails_with_seed(&best_case)? else {
-        anyhow::bail!(
-            "case {index} of campaign {campaign} does not violate {property} on {profile}"
-        );
-    };
-    let robust = fails_with_next_seeds(&best_case)?;
-    let fails = |case: &Case| -> Result<Option<Judgement>> {
-        let Some(j) = fails_with_seed(case)? else {
-            return Ok(None);
-        };
-        if robust && !fails_with_next_seeds(case)? {
-            return Ok(None);
-        }
-        Ok(Some(j))
-    };
-    let more = || runs.get() < max_runs && started.elapsed() < budget;
-    // proptest's shrinking loop: simplify while the case still fails, complicate when a
-    // simplification lost the failure, until neither can move.
-    let mut moved = tree.simplify();
-    while moved && more() {
-        let candidate = tree.current();
-        moved = match fails(&candidate)? {
-            Some(j) => {
-                best_case = candidate;
-                best = j;
-                tree.simplify()
-            }
-            None => tree.complicate(),
-        };
-    }
-    // proptest removes each step once, early; a step that could only go once others had
-    // shrunk is still there. Remove steps and lanes one at a time until none can go; then
-    // pin every step to the time it really started (so removing one no longer moves the
-    // rest of its lane) and remove again.
-    let remove_steps = |mut best_case: Case, mut best: Judgement| -> Result<(Case, Judgement)> {
-        let mut removed = true;
-        while removed && more() {
-            removed = false;
-            for candidate in without_one_step(&best_case) {
-                if !more() {
-                    break;
-                }
-                if let Some(j) = fails(&candidate)? {
-                    best_case = candidate;
-                    best = j;
-                    removed = true;
-                    break;
-                }
-            }
-        }
-        Ok((best_case, best))
-    };
-    (best_case, best) = remove_steps(best_case, best)?;
-    runs.set(runs.get() + 1);
-    let (run, _) = run_and_judge(&best_case, profile, LogOutput::Quiet)?;
-    let pinned = best_case.clone().pinned(&run.step_starts);
-    if let Some(j) = fails(&pinned)? {
-        (best_case, best) = remove_steps(pinned, j)?;
-    }
-    Ok(Shrunk {
-        case: best_case,
-        judgement: best,
-        runs: runs.get(),
-        took: started.elapsed(),
-    })
 }

@@ -5,7 +5,9 @@
 
 use proptest::prelude::*;
 
-use super::case::{Case, ClientOp, Step, Via, NEVER_CREATED};
+use properties::Op;
+
+use super::case::{Action, Case, Step, Target, Via};
 use crate::agent::{SIGKILL, SIGTERM};
 use crate::containerd::ListOrder;
 use crate::latency::{Latencies, Micros};
@@ -80,19 +82,30 @@ pub fn latencies() -> impl Strategy<Value = Latencies> {
         )
 }
 
+/// A generated call, before its target is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RawOp {
+    Task(Op),
+    List,
+}
+
+const fn kill(signal: u32) -> RawOp {
+    RawOp::Task(Op::Kill { signal, all: false })
+}
+
 /// A client call, weighted toward the lifecycle's racy calls.
-fn client_op() -> impl Strategy<Value = ClientOp> {
+fn client_op() -> impl Strategy<Value = RawOp> {
     prop_oneof![
-        3 => Just(ClientOp::State),
-        2 => Just(ClientOp::List),
-        2 => Just(ClientOp::Create),
-        2 => Just(ClientOp::Start),
-        2 => Just(ClientOp::Kill(SIGKILL)),
-        1 => Just(ClientOp::Kill(SIGTERM)),
-        1 => Just(ClientOp::Wait),
-        2 => Just(ClientOp::Delete),
-        1 => Just(ClientOp::Pause),
-        1 => Just(ClientOp::Resume),
+        3 => Just(RawOp::Task(Op::State)),
+        2 => Just(RawOp::List),
+        2 => Just(RawOp::Task(Op::Create)),
+        2 => Just(RawOp::Task(Op::Start)),
+        2 => Just(kill(SIGKILL)),
+        1 => Just(kill(SIGTERM)),
+        1 => Just(RawOp::Task(Op::Wait)),
+        2 => Just(RawOp::Task(Op::Delete)),
+        1 => Just(RawOp::Task(Op::Pause)),
+        1 => Just(RawOp::Task(Op::Resume)),
     ]
 }
 
@@ -128,11 +141,11 @@ fn lifecycle_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
     let n = shape.max_pods * shape.max_containers_per_pod;
     let signal = prop_oneof![3 => Just(SIGKILL), 1 => Just(SIGTERM)];
     let phases = [
-        ClientOp::Create,
-        ClientOp::Start,
-        ClientOp::Kill(SIGKILL),
-        ClientOp::Wait,
-        ClientOp::Delete,
+        RawOp::Task(Op::Create),
+        RawOp::Task(Op::Start),
+        kill(SIGKILL),
+        RawOp::Task(Op::Wait),
+        RawOp::Task(Op::Delete),
     ];
     let kept = proptest::collection::vec(proptest::bool::weighted(0.8), phases.len());
     let pauses = proptest::collection::vec(prop_oneof![Just(0u64), 0..2_000u64], phases.len());
@@ -150,8 +163,8 @@ fn lifecycle_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
             for ((op, keep), pause) in phases.iter().zip(kept).zip(pauses) {
                 at += pause;
                 if keep {
-                    let op = if let ClientOp::Kill(_) = op {
-                        ClientOp::Kill(signal)
+                    let op = if let RawOp::Task(Op::Kill { .. }) = op {
+                        kill(signal)
                     } else {
                         *op
                     };
@@ -159,7 +172,7 @@ fn lifecycle_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
                 }
             }
             if steps.is_empty() {
-                steps.push((start, ClientOp::Create, Some(k), via));
+                steps.push((start, RawOp::Task(Op::Create), Some(k), via));
             }
             steps
         })
@@ -170,8 +183,8 @@ fn lifecycle_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
 fn observer_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
     let n = shape.max_pods * shape.max_containers_per_pod;
     let look = prop_oneof![
-        (container(n), via(shape)).prop_map(|(k, via)| (ClientOp::State, Some(k), via)),
-        Just((ClientOp::List, None, Via::Tasks)),
+        (container(n), via(shape)).prop_map(|(k, via)| (RawOp::Task(Op::State), Some(k), via)),
+        Just((RawOp::List, None, Via::Tasks)),
     ];
     (
         0..shape.window_us,
@@ -188,7 +201,7 @@ fn observer_lane(shape: Shape) -> impl Strategy<Value = Vec<RawStep>> {
 }
 
 /// One step, as generated: the container is still an index.
-type RawStep = (u64, ClientOp, Option<u8>, Via);
+type RawStep = (u64, RawOp, Option<u8>, Via);
 
 fn raw_step(shape: Shape) -> impl Strategy<Value = RawStep> {
     (0..shape.window_us, client_op(), target(shape), via(shape))
@@ -198,36 +211,38 @@ fn raw_step(shape: Shape) -> impl Strategy<Value = RawStep> {
 /// name, so removing steps while shrinking also removes pods.
 fn build(shape: Shape, raw: Vec<Vec<RawStep>>, seed: u64, latencies: Latencies) -> Case {
     let per_pod = shape.max_containers_per_pod;
+    let container_of = |k: u8| Target::Container {
+        pod: k / per_pod + 1,
+        index: k % per_pod + 1,
+    };
     let lanes = raw
         .into_iter()
         .map(|lane| {
             lane.into_iter()
                 .map(|(at_us, op, target, via)| {
-                    // A shim has no List; a List through the shim is a State on its socket.
-                    let op = if op == ClientOp::List && via == Via::Shim {
-                        ClientOp::State
-                    } else {
-                        op
-                    };
-                    let container = match (op, target) {
-                        (ClientOp::List, _) => String::new(),
+                    let action = match (op, target) {
+                        // A shim has no List; a List through the shim is a State on its socket.
+                        (RawOp::List, Some(k)) if via == Via::Shim => {
+                            Action::Call(Op::State, container_of(k))
+                        }
+                        (RawOp::List, None) if via == Via::Shim => {
+                            Action::Call(Op::State, Target::NeverCreated)
+                        }
+                        (RawOp::List, _) => Action::List,
                         // The never-created id is never the target of a Create.
-                        (ClientOp::Create, None) => Case::container(1, 1),
-                        (_, None) => NEVER_CREATED.to_string(),
-                        (_, Some(k)) => Case::container(k / per_pod + 1, k % per_pod + 1),
+                        (RawOp::Task(Op::Create), None) => {
+                            Action::Call(Op::Create, Target::Container { pod: 1, index: 1 })
+                        }
+                        (RawOp::Task(op), None) => Action::Call(op, Target::NeverCreated),
+                        (RawOp::Task(op), Some(k)) => Action::Call(op, container_of(k)),
                     };
-                    Step {
-                        at_us,
-                        op,
-                        container,
-                        via,
-                    }
+                    Step { at_us, action, via }
                 })
                 .collect()
         })
         .collect();
     Case {
-        seed,
+        madsim_seed: seed,
         pods: shape.max_pods,
         containers_per_pod: per_pod,
         latencies,

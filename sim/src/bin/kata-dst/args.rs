@@ -1,0 +1,251 @@
+//! The command line: every command's arguments, parsed into typed values. A bad value
+//! gets one line naming what is valid.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use properties::Catalog;
+use runtime_model::Profile;
+use sim::scenario::Builtin;
+
+/// The madsim seeds of the default run: small enough that every profile finishes in
+/// well under a minute on 2 cores.
+pub const DEFAULT_SEEDS: u64 = 40;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kata-dst",
+    version,
+    about = "Deterministic simulation of Kata runtime-rs, containerd and ctr: finds lifecycle races like kata-containers #12336 in milliseconds",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a built-in scenario (the article's script by default) over many madsim seeds
+    /// on each profile; per profile its error tally and the violations per property (the
+    /// default command).
+    Run(RunArgs),
+    /// Replay one run: a case file (`replay seeds/<file>`), a generated case
+    /// (`--profile P --campaign C --case I`) or a scenario run (`--profile P --seed N`).
+    Replay(ReplayArgs),
+    /// Generate cases until one violates a property, shrink it, save it under seeds/.
+    Explore(ExploreArgs),
+    /// Run one campaign of generated cases on each profile; per profile and property:
+    /// cases, violations, the first failing case; and how often each sometimes
+    /// situation was reached.
+    Matrix(MatrixArgs),
+    /// Check the corpus of case files, or re-record their verdicts.
+    Corpus(CorpusArgs),
+    /// Measure exploration speed, time to the first #12336 violation, memory over a long
+    /// campaign, and the real-time stress method's time to its first error, side by side.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// madsim seeds per profile.
+    #[arg(long, default_value_t = DEFAULT_SEEDS, value_parser = count, allow_hyphen_values = true)]
+    pub seeds: u64,
+    /// The first madsim seed (seeds are FIRST..FIRST+N).
+    #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
+    pub first_seed: u64,
+    /// Only this profile (default: every profile).
+    #[arg(long, value_parser = profile)]
+    pub profile: Option<Profile>,
+    /// The scenario.
+    #[arg(long, value_enum, default_value_t = Builtin::Article)]
+    pub scenario: Builtin,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = count)]
+    pub jobs: Option<u64>,
+    /// Print the summary as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// A case file (from seeds/ or `kata-dst explore`).
+    pub file: Option<PathBuf>,
+    /// The profile (for a case file: default the one it was found on).
+    #[arg(long, value_parser = profile)]
+    pub profile: Option<Profile>,
+    /// The madsim seed of a scenario run.
+    #[arg(long, value_parser = number, allow_hyphen_values = true, conflicts_with_all = ["file", "campaign", "case"])]
+    pub seed: Option<u64>,
+    /// The scenario (with --seed).
+    #[arg(long, value_enum, requires = "seed")]
+    pub scenario: Option<Builtin>,
+    /// The campaign of a generated case (with --case).
+    #[arg(long, value_parser = number, allow_hyphen_values = true, requires = "case", conflicts_with = "file")]
+    pub campaign: Option<u64>,
+    /// The index of a generated case in its campaign (with --campaign).
+    #[arg(long, value_parser = number, allow_hyphen_values = true, requires = "campaign")]
+    pub case: Option<u64>,
+    /// The campaign was generated with --tasks-only (with --campaign).
+    #[arg(long, requires = "campaign")]
+    pub tasks_only: bool,
+    /// Print the verdicts as one JSON document instead of the report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    /// The profile to explore.
+    #[arg(long, default_value = "rs-3.24", value_parser = profile)]
+    pub profile: Profile,
+    /// Stop at a violation of this property, or of any property with `any`.
+    #[arg(long, default_value = "state_never_errors_for_known_id", value_parser = property_or_any)]
+    pub property: PropertyChoice,
+    /// Generated cases to try at most.
+    #[arg(long, default_value_t = 10_000, value_parser = count, allow_hyphen_values = true)]
+    pub cases: u64,
+    /// The campaign: case I of campaign C is always the same case.
+    #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
+    pub campaign: u64,
+    /// Only calls through containerd's Tasks service (no direct shim calls).
+    #[arg(long)]
+    pub tasks_only: bool,
+    /// The directory the shrunk case file is saved in.
+    #[arg(long, default_value = "seeds")]
+    pub out: PathBuf,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = count)]
+    pub jobs: Option<u64>,
+    /// Print the outcome as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    /// Generated cases per profile (default: PROPTEST_CASES, else 500).
+    #[arg(long, value_parser = count, allow_hyphen_values = true)]
+    pub cases: Option<u64>,
+    /// The campaign.
+    #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
+    pub campaign: u64,
+    /// Only these profiles (repeatable; default: every profile).
+    #[arg(long, value_parser = profile)]
+    pub profile: Vec<Profile>,
+    /// Only these properties (repeatable; default: every property; sometimes situations
+    /// are always counted).
+    #[arg(long, value_parser = property)]
+    pub property: Vec<&'static str>,
+    /// Only calls through containerd's Tasks service (no direct shim calls).
+    #[arg(long)]
+    pub tasks_only: bool,
+    /// Print the matrix as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_parser = count)]
+    pub jobs: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct CorpusArgs {
+    #[command(subcommand)]
+    pub action: CorpusAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CorpusAction {
+    /// Replay every case file on every profile it records; exit 1 if a verdict changed
+    /// or a profile has none.
+    Check {
+        /// The corpus directory.
+        #[arg(default_value = "seeds")]
+        dir: PathBuf,
+    },
+    /// Replay every case file on every profile and write the verdicts it gives now.
+    Rerecord {
+        /// The corpus directory.
+        #[arg(default_value = "seeds")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Generated cases per cases/s measurement.
+    #[arg(long, default_value_t = 4_000, value_parser = count, allow_hyphen_values = true)]
+    pub cases: u64,
+    /// Generated cases of the long campaign that watches memory.
+    #[arg(long, default_value_t = 100_000, value_parser = count, allow_hyphen_values = true)]
+    pub long: u64,
+    /// Campaigns started cold for the time-to-first-violation medians.
+    #[arg(long, default_value_t = 20, value_parser = count, allow_hyphen_values = true)]
+    pub starts: u64,
+    /// Article runs (madsim seeds) per runs/s measurement.
+    #[arg(long, default_value_t = 8, value_parser = count, allow_hyphen_values = true)]
+    pub article_seeds: u64,
+    /// Runs of the real-time stress method (0 skips it, and the build it needs).
+    #[arg(long, default_value_t = 5, value_parser = number, allow_hyphen_values = true)]
+    pub stress_runs: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads for "all cores" (default: the machine's cores).
+    #[arg(long, value_parser = count)]
+    pub jobs: Option<u64>,
+}
+
+/// `--property` of explore: one property, or any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropertyChoice {
+    Any,
+    One(&'static str),
+}
+
+fn profile(s: &str) -> Result<Profile, String> {
+    s.parse()
+}
+
+/// A built-in property by name (its `&'static str` name).
+fn property(s: &str) -> Result<&'static str, String> {
+    Catalog::builtin()
+        .property(s)
+        .map(|p| p.name())
+        .map_err(|e| e.to_string())
+}
+
+fn property_or_any(s: &str) -> Result<PropertyChoice, String> {
+    if s == "any" {
+        return Ok(PropertyChoice::Any);
+    }
+    property(s)
+        .map(PropertyChoice::One)
+        .map_err(|e| e.replace("(valid: ", "(valid: any, "))
+}
+
+fn number(s: &str) -> Result<u64, String> {
+    s.parse().map_err(|_| {
+        format!(
+            "'{s}' is not a number (valid: a whole number from 0 to {})",
+            u64::MAX
+        )
+    })
+}
+
+fn count(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a count (valid: a whole number of at least 1)"
+        )),
+    }
+}
+
+/// Worker threads: `jobs`, else the machine's cores.
+pub fn workers(jobs: Option<u64>) -> usize {
+    jobs.map_or_else(sim::pool::default_workers, |j| j as usize)
+}

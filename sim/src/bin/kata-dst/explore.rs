@@ -1,0 +1,169 @@
+//! `kata-dst explore`: generate cases until one violates a property, shrink it, save it.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use properties::{Catalog, Judgement};
+use serde_json::json;
+use sim::corpus::{self, CaseFile};
+use sim::explore::engine::Campaign;
+use sim::explore::strategy::Shape;
+use sim::replay::replay;
+use sim::reproduce::{case_command, file_command};
+
+use crate::args::{workers, ExploreArgs, PropertyChoice};
+use crate::output::usage;
+
+/// The wall-time budget of shrinking one failure.
+const SHRINK_BUDGET: Duration = Duration::from_secs(10);
+/// The most runs one shrink may make.
+const SHRINK_RUNS: u64 = 5_000;
+
+/// Checks that `dir` can take a case file before any search: a case found and shrunk
+/// must never be lost for want of a place to write it.
+fn writable(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let probe = dir.join(".kata-dst-write-probe");
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
+    if let Err(e) = writable(&args.out) {
+        return usage(format!(
+            "--out {}: {e} (valid: a directory kata-dst can create and write in)",
+            args.out.display()
+        ));
+    }
+    let shape = Shape {
+        shim_calls: !args.tasks_only,
+        ..Shape::default()
+    };
+    let catalog = Arc::new(Catalog::builtin());
+    let campaign = Campaign::new(args.profile, shape, args.campaign, workers(args.jobs))
+        .judged_by(catalog.clone());
+    let target = match args.property {
+        PropertyChoice::One(p) => Some(p),
+        PropertyChoice::Any => None,
+    };
+    if !args.json {
+        say!(
+            "kata-dst explore: profile {}, stop at a violation of {}, campaign {}, up to {} cases, {} workers",
+            args.profile,
+            target.unwrap_or("any property"),
+            args.campaign,
+            args.cases,
+            campaign.workers
+        );
+    }
+    let stop = |j: &Judgement| match target {
+        Some(p) => j.violation(p).is_some(),
+        None => !j.violations.is_empty(),
+    };
+    let started = Instant::now();
+    let verdicts = campaign.run(args.cases, Some(&stop))?;
+    let took = started.elapsed();
+    let Some(found) = verdicts.iter().find(|v| stop(&v.judgement)) else {
+        if args.json {
+            say!(
+                "{}",
+                json!({"profile": args.profile, "campaign": args.campaign, "cases": verdicts.len(), "found": null})
+            );
+        } else {
+            say!(
+                "no violation in {} cases ({:.2} s, {:.0} cases/s)",
+                verdicts.len(),
+                took.as_secs_f64(),
+                verdicts.len() as f64 / took.as_secs_f64().max(1e-9)
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let property = target.unwrap_or(found.judgement.violations[0].property);
+    let unshrunk = case_command(args.profile, args.campaign, found.index, args.tasks_only);
+    let original = campaign.case(found.index);
+    if !args.json {
+        say!(
+            "case {} violates {property} ({} cases, {:.0} ms); unshrunk: {unshrunk}",
+            found.index,
+            found.index + 1,
+            took.as_secs_f64() * 1000.0,
+        );
+    }
+    let shrunk = campaign.shrink(found.index, property, SHRINK_RUNS, SHRINK_BUDGET)?;
+    if !args.json {
+        say!(
+            "shrunk from {} to {} client calls in {} runs ({:.0} ms)",
+            original.op_count(),
+            shrunk.case.op_count(),
+            shrunk.runs,
+            shrunk.took.as_secs_f64() * 1000.0
+        );
+    }
+    let title = format!(
+        "{property} violated on {} (kata-dst explore, campaign {} case {}, shrunk)",
+        args.profile, args.campaign, found.index
+    );
+    let file = corpus::record(shrunk.case.clone(), property, args.profile, title, &catalog)?;
+    let path = match file.save(&args.out) {
+        Ok(path) => path,
+        Err(e) => return Ok(lost(&file, &e.to_string())),
+    };
+    let again = file_command(&path, None);
+    if args.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "profile": args.profile,
+                "campaign": args.campaign,
+                "cases": found.index + 1,
+                "found": {
+                    "index": found.index,
+                    "property": property,
+                    "unshrunk": unshrunk,
+                    "calls": original.op_count(),
+                    "shrunk_calls": shrunk.case.op_count(),
+                    "verdicts": file.expect,
+                    "file": path,
+                    "replay": again,
+                }
+            }))?
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let seed = file.case.madsim_seed;
+    let replayed = replay(
+        Arc::new(file.case.clone()),
+        args.profile,
+        seed,
+        catalog,
+        Some(property),
+    )?;
+    say_raw!("\n{replayed}");
+    let verdicts: Vec<String> = file
+        .expect
+        .iter()
+        .map(|(p, e)| format!("{p} {e}"))
+        .collect();
+    say!(
+        "\nverdict of {property} on each profile: {}",
+        verdicts.join(", ")
+    );
+    say!("saved: {}", path.display());
+    say!("replay: {again}");
+    Ok(ExitCode::FAILURE)
+}
+
+/// The case file could not be written after all: print it whole, so it is not lost.
+fn lost(file: &CaseFile, why: &str) -> ExitCode {
+    eprintln!("error: {why}; the case file follows on stdout: save it as {} and replay it with `cargo run --release -- replay <file>`", file.file_name());
+    say!(
+        "{}",
+        serde_json::to_string_pretty(file).expect("case files serialize")
+    );
+    ExitCode::FAILURE
+}

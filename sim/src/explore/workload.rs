@@ -1,0 +1,145 @@
+//! A case as a [`Scenario`]: its pods (no containers yet: the lanes create them), its
+//! latencies and List order, and its lanes of client calls, each step due at its time.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use properties::{fmt_ns, Op};
+
+use super::case::{Action, Case, Step, Via};
+use crate::containerd::ListOrder;
+use crate::cri::PodSpec;
+use crate::latency::{pause, Latencies, Site};
+use crate::recorder::LANE;
+use crate::scenario::{Scenario, Workload};
+use crate::world::World;
+
+/// How long after its last step is due a case may run: past `no_call_hangs`'s 10 s
+/// bound, so a hung call is seen as one.
+pub const HORIZON: Duration = Duration::from_secs(11);
+/// How long the world runs on after the last lane finished, so that exit watchers and
+/// cleanups in flight complete before the final state is taken.
+pub const SETTLE: Duration = Duration::from_secs(1);
+
+impl Scenario for Case {
+    fn pods(&self) -> Vec<PodSpec> {
+        (1..=self.pods)
+            .map(|p| PodSpec {
+                sid: Case::sandbox(p),
+                containers: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn list_order(&self) -> ListOrder {
+        self.list_order
+    }
+
+    fn latencies(&self) -> Latencies {
+        self.latencies
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "a generated case, {} pod(s), {} client call(s) in {} lane(s)",
+            self.pods,
+            self.op_count(),
+            self.lanes.len()
+        )
+    }
+
+    fn schedule(&self, workload_start: Duration) -> String {
+        let mut out = String::new();
+        for (l, steps) in self.lanes.iter().enumerate() {
+            let calls: Vec<String> = steps
+                .iter()
+                .map(|s| {
+                    let at = workload_start + Duration::from_micros(s.at_us);
+                    format!("{} (+{}us) {s}", fmt_ns(at.as_nanos() as u64), s.at_us)
+                })
+                .collect();
+            out.push_str(&format!("  lane {l}: {}\n", calls.join("; ")));
+        }
+        out
+    }
+
+    fn drive(self: Arc<Self>, world: Arc<World>) -> Workload {
+        Box::pin(async move {
+            let t0 = crate::clock::now();
+            let starts = Arc::new(Mutex::new(vec![Vec::new(); self.lanes.len()]));
+            let lanes: Vec<_> = self
+                .lanes
+                .iter()
+                .enumerate()
+                .map(|(l, steps)| {
+                    let (world, steps, starts) = (world.clone(), steps.clone(), starts.clone());
+                    tokio::spawn(LANE.scope(l as u32, async move {
+                        for step in &steps {
+                            let due = t0 + Duration::from_micros(step.at_us);
+                            crate::clock::sleep(due.saturating_sub(crate::clock::now())).await;
+                            let started = (crate::clock::now() - t0).as_nanos() as u64;
+                            starts.lock().unwrap()[l].push(started);
+                            perform(&world, step).await;
+                        }
+                    }))
+                })
+                .collect();
+            let last_due = self
+                .lanes
+                .iter()
+                .flatten()
+                .map(|s| s.at_us)
+                .max()
+                .unwrap_or(0);
+            let deadline = t0 + Duration::from_micros(last_due) + HORIZON;
+            let all_done = async {
+                for lane in lanes {
+                    let _ = lane.await;
+                }
+            };
+            let finished =
+                crate::clock::timeout(deadline.saturating_sub(crate::clock::now()), all_done).await;
+            if finished.is_some() {
+                crate::clock::sleep(SETTLE).await;
+            }
+            let starts = starts.lock().unwrap().clone();
+            Ok(starts)
+        })
+    }
+}
+
+/// One client call, as a containerd client makes it: a gRPC hop to containerd's Tasks
+/// service and back, or (via the shim) straight to the shim's ttrpc socket. Errors are
+/// the history's business, not the client's.
+async fn perform(world: &World, step: &Step) {
+    let timing = &*world.containerd.timing;
+    match (step.action, step.via) {
+        (Action::List, _) => {
+            pause(timing, Site::Grpc).await;
+            drop(world.containerd.list().await);
+            pause(timing, Site::Grpc).await;
+        }
+        (Action::Call(op, target), Via::Tasks) => {
+            let (ctrd, id) = (&world.containerd, &target.id());
+            pause(timing, Site::Grpc).await;
+            match op {
+                Op::Create => drop(ctrd.create(&Case::sandbox(target.pod()), id).await),
+                Op::Start => drop(ctrd.start(id).await),
+                Op::State => drop(ctrd.get(id).await),
+                Op::Kill { signal, all } => drop(ctrd.kill(id, signal, all).await),
+                Op::Wait => drop(ctrd.wait(id).await),
+                Op::Delete => drop(ctrd.delete(id).await),
+                Op::Pause => drop(ctrd.pause(id).await),
+                Op::Resume => drop(ctrd.resume(id).await),
+                // containerd's Tasks service has no Shutdown (`Case::validate` refuses it).
+                Op::Shutdown => {}
+            }
+            pause(timing, Site::Grpc).await;
+        }
+        (Action::Call(op, target), Via::Shim) => {
+            if let Some(shim) = world.containerd.shim(&Case::sandbox(target.pod())) {
+                drop(shim.direct().send(op, &target.id()).await);
+            }
+        }
+    }
+}

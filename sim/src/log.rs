@@ -1,0 +1,86 @@
+//! A run's log: where it goes, and the clock it is stamped with (simulated node time
+//! since the run started, the clock every report of kata-dst uses).
+
+use std::sync::{Arc, Mutex};
+
+use tracing::Subscriber;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+use crate::recorder::{LogTally, TallyLayer};
+
+/// Where a run's log goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogOutput {
+    /// Tallied only (bulk runs).
+    Quiet,
+    /// Printed to stdout, filtered by RUST_LOG (default `info`).
+    Stdout,
+    /// Kept, filtered like `Stdout`, and handed back with the run.
+    Capture,
+}
+
+/// Stamps each line with the run's node time, in the format of [`properties::fmt_ns`].
+struct SimTime;
+
+impl tracing_subscriber::fmt::time::FormatTime for SimTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        match crate::clock::try_now() {
+            Some(t) => write!(w, "{:>12}", properties::fmt_ns(t.as_nanos() as u64)),
+            None => write!(w, "{:>12}", "-"),
+        }
+    }
+}
+
+/// The sink of [`LogOutput::Capture`].
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The subscriber of one run: warnings and errors tallied into `tally` always, and the
+/// log written where `output` says (into `captured` for [`LogOutput::Capture`]).
+pub fn subscriber(
+    output: LogOutput,
+    tally: Arc<LogTally>,
+    captured: &Captured,
+) -> impl Subscriber + Send + Sync {
+    let writer = match output {
+        LogOutput::Quiet => None,
+        LogOutput::Stdout => Some(BoxMakeWriter::new(std::io::stdout)),
+        LogOutput::Capture => {
+            let sink = captured.clone();
+            Some(BoxMakeWriter::new(move || sink.clone()))
+        }
+    };
+    let fmt_layer = writer.map(|writer| {
+        tracing_subscriber::fmt::layer()
+            .with_timer(SimTime)
+            .with_target(false)
+            .with_ansi(false)
+            .with_writer(writer)
+            .with_filter(
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            )
+    });
+    Registry::default()
+        .with(TallyLayer(tally).with_filter(LevelFilter::WARN))
+        .with(fmt_layer)
+}
