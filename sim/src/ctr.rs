@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use containerd_shim_protos::api::Status;
 
+use crate::containerd::rules::ctr_may_delete;
 use crate::containerd::{Containerd, CtrdError, TaskInfo};
 use crate::latency::{pause, Site};
 
@@ -48,9 +49,7 @@ impl Ctr {
             Err(e) if e.is_not_found() => return Err(format!("no running task found: {e}")),
             Err(e) => return Err(format!("unable to delete {id}: {e}")),
         };
-        let deletable = matches!(task.status, Status::STOPPED | Status::UNKNOWN)
-            || (task.status == Status::CREATED && task.pid == 0);
-        if !deletable {
+        if !ctr_may_delete(task.status, task.pid) {
             return Err(format!(
                 "unable to delete {id}: task must be stopped before deletion: {:?}: failed precondition",
                 task.status

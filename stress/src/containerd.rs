@@ -3,6 +3,21 @@
 //! way), List -> State per task with the `get state for` rule, `shimTask.delete`, and CRI's
 //! exit monitor. The first State error other than NotFound or Unavailable is the #12336
 //! error the method waits for.
+//!
+//! Every decision containerd makes about a shim's answer is the simulation's own code
+//! (`sim/src/containerd/rules.rs`, included below). What differs from the simulated
+//! containerd (`sim/src/containerd/mod.rs`), on purpose, to keep the baseline a plain
+//! real-time program:
+//! - The shim is called in-process (its `TaskService::handle` on the encoded request), not
+//!   over a socket; a shim that exited answers NOT_FOUND "ttrpc: closed", which is how
+//!   containerd maps a closed connection in State and Delete (the only calls whose
+//!   closed answer matters to the method).
+//! - No recorder, no history and no events service: the method only waits for its first
+//!   `get state for` error.
+//! - `ctr task delete` reads the task with the same State as List, not a separate
+//!   Tasks.Get; a task not in the list is skipped (ctr prints `no running task found`).
+//! - No container metadata, no `ctr container delete` round and no Create refusal for a
+//!   listed id: the method never re-creates an id.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -17,6 +32,11 @@ use runtime_model::service::{TaskService, TASK_SERVICE};
 use tokio::sync::Notify;
 
 use crate::latency::{self, pause};
+
+// Every rule is the simulated containerd's; the baseline never builds `AlreadyExists`.
+#[allow(dead_code)]
+#[path = "../../sim/src/containerd/rules.rs"]
+mod rules;
 
 /// `io.containerd.timeout.task.state`.
 const STATE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -110,7 +130,7 @@ impl Containerd {
         req.id = id.into();
         match self.call(sid, "State", &req, Some(STATE_TIMEOUT)).await {
             Ok(s) => Some(s),
-            Err(s) if matches!(s.code(), Code::NOT_FOUND | Code::UNAVAILABLE) => None,
+            Err(s) if rules::state_error_skips_task(rules::class_of_code(s.code())) => None,
             Err(_) => {
                 self.first_error
                     .lock()
@@ -159,8 +179,11 @@ impl Containerd {
         let deleted = self
             .call::<_, api::DeleteResponse>(&sid, "Delete", &req, None)
             .await;
-        if matches!(&deleted, Err(s) if s.code() != Code::NOT_FOUND) {
-            return;
+        if let Err(s) = &deleted {
+            // A closed connection arrives here as NOT_FOUND "ttrpc: closed" (see above).
+            if rules::delete_error_keeps_task(rules::class_of_code(s.code()), false) {
+                return;
+            }
         }
         self.tasks.lock().unwrap().remove(id);
         let mut shutdown = api::ShutdownRequest::new();
@@ -170,16 +193,16 @@ impl Containerd {
             .await;
     }
 
-    /// `ctr task delete`: Get, and Delete if the task is stopped.
+    /// `ctr task delete`: read the task, and Delete it if ctr may.
     pub async fn ctr_task_delete(&self, id: &str) {
         let Some(sid) = self.sandbox_of(id) else {
             return;
         };
-        let stopped = self
+        let deletable = self
             .state(&sid, id)
             .await
-            .is_some_and(|s| s.status.enum_value_or_default() == api::Status::STOPPED);
-        if stopped {
+            .is_some_and(|s| rules::ctr_may_delete(s.status.enum_value_or_default(), s.pid));
+        if deletable {
             self.delete(id).await;
         }
     }

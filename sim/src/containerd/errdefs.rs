@@ -1,20 +1,8 @@
 //! containerd's errdefs: how a shim's ttrpc error is classified on containerd's side
 //! (containerd 1.7: `errdefs.FromGRPC` after `ttrpc` status conversion).
 
-use containerd_shim_protos::ttrpc::Code;
-
+use super::rules::{class_of_code, ErrClass};
 use crate::net::ttrpc::TtrpcError;
-
-/// The errdefs class of an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrClass {
-    NotFound,
-    AlreadyExists,
-    Unavailable,
-    FailedPrecondition,
-    DeadlineExceeded,
-    Unknown,
-}
 
 /// An error as containerd's services return it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,13 +37,7 @@ pub fn classify(e: &TtrpcError) -> ErrClass {
     match e {
         TtrpcError::Closed => ErrClass::NotFound,
         TtrpcError::DeadlineExceeded => ErrClass::Unknown,
-        TtrpcError::Status(s) => match s.code() {
-            Code::NOT_FOUND => ErrClass::NotFound,
-            Code::UNAVAILABLE => ErrClass::Unavailable,
-            Code::FAILED_PRECONDITION => ErrClass::FailedPrecondition,
-            Code::DEADLINE_EXCEEDED => ErrClass::DeadlineExceeded,
-            _ => ErrClass::Unknown,
-        },
+        TtrpcError::Status(s) => class_of_code(s.code()),
     }
 }
 
@@ -67,7 +49,7 @@ pub fn from_ttrpc(e: &TtrpcError) -> CtrdError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use containerd_shim_protos::ttrpc::get_status;
+    use containerd_shim_protos::ttrpc::{get_status, Code};
 
     #[test]
     fn shim_statuses_map_like_containerd_1_7() {

@@ -8,6 +8,7 @@
 //! - A task leaves the list only after the shim's Delete succeeded (or the shim is gone).
 
 pub mod errdefs;
+pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -24,7 +25,8 @@ use crate::latency::Timing;
 use crate::net::rpc::{Handler, Liveness};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcError, TtrpcHandler};
 use crate::recorder::Recorder;
-pub use errdefs::{CtrdError, ErrClass};
+pub use errdefs::CtrdError;
+pub use rules::ErrClass;
 use properties::{Code, Failure, Op, Outcome, Reply, TaskStatus};
 
 /// `io.containerd.timeout.task.state`.
@@ -336,7 +338,7 @@ impl Containerd {
             }),
             Err(e) => {
                 let err = errdefs::from_ttrpc(&e);
-                if matches!(err.class, ErrClass::NotFound | ErrClass::Unavailable) {
+                if rules::state_error_skips_task(err.class) {
                     return Err(err);
                 }
                 error!(error = %err.message, "get state for {}", id);
@@ -475,7 +477,7 @@ impl Containerd {
         let deleted = shim.delete(id).await;
         if let Err(e) = &deleted {
             let err = errdefs::from_ttrpc(e);
-            if *e != TtrpcError::Closed && !err.is_not_found() {
+            if rules::delete_error_keeps_task(err.class, *e == TtrpcError::Closed) {
                 return Err(err);
             }
         }

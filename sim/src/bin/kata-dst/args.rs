@@ -42,6 +42,7 @@ pub enum Command {
     /// situation was reached.
     Matrix(MatrixArgs),
     /// Check the corpus of case files, or re-record their verdicts.
+    #[command(subcommand_required = true, arg_required_else_help = false)]
     Corpus(CorpusArgs),
     /// Measure exploration speed, time to the first #12336 violation, memory over a long
     /// campaign, and the real-time stress method's time to its first error, side by side.
@@ -90,7 +91,7 @@ pub struct ReplayArgs {
     #[arg(long, value_parser = number, allow_hyphen_values = true, requires = "campaign")]
     pub case: Option<u64>,
     /// The campaign was generated with --tasks-only (with --campaign).
-    #[arg(long, requires = "campaign")]
+    #[arg(long, requires = "campaign", conflicts_with_all = ["seed", "file"])]
     pub tasks_only: bool,
     /// Print the verdicts as one JSON document instead of the report.
     #[arg(long)]
