@@ -68,6 +68,7 @@
 
 mod builtin;
 mod history;
+mod index;
 mod property;
 #[cfg(test)]
 mod testing;
@@ -77,4 +78,5 @@ pub use history::{
     fmt_ns, Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit,
     TaskStatus,
 };
+pub use index::ContainerIndex;
 pub use property::{Property, Sometimes, Verdict};
