@@ -70,6 +70,7 @@
 mod builtin;
 mod catalog;
 mod history;
+mod index;
 mod property;
 #[cfg(test)]
 mod testing;
@@ -80,4 +81,5 @@ pub use history::{
     fmt_ns, Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit,
     TaskStatus,
 };
+pub use index::ContainerIndex;
 pub use property::{Property, Sometimes, Verdict};

@@ -1,14 +1,27 @@
 //! Sometimes situations: another call on a container overlapping its Delete.
 
 use crate::history::{History, Op};
+use crate::index::{ContainerIndex, Intervals};
 use crate::property::Sometimes;
 
-/// Whether some call on X satisfying `is_op` overlaps in time a Delete on X.
+/// Whether some call on X satisfying `is_op` overlaps in time a Delete on X. Per
+/// container, in O(n log n): the calls' intervals are indexed once, and each Delete asks
+/// whether one of them meets its own.
 fn overlaps_a_delete(h: &History, is_op: impl Fn(Op) -> bool) -> bool {
-    h.calls.iter().enumerate().any(|(d, delete)| {
-        delete.op == Op::Delete
-            && h.calls_for(&delete.container)
-                .any(|(i, c)| is_op(c.op) && h.overlapping(i, d))
+    let index = ContainerIndex::new(h);
+    let mut containers = index.containers();
+    containers.any(|(_, calls)| {
+        let calls = calls.iter().map(|&i| &h.calls[i]);
+        let mut deletes = calls.clone().filter(|c| c.op == Op::Delete).peekable();
+        if deletes.peek().is_none() {
+            return false;
+        }
+        let others = Intervals::new(
+            calls
+                .filter(|c| is_op(c.op))
+                .map(|c| (c.invoked_ns, c.end_ns())),
+        );
+        deletes.any(|d| others.meets(d.invoked_ns, d.end_ns()))
     })
 }
 

@@ -1,6 +1,9 @@
 //! Events come in a sensible order: a process's exit only after the process started.
 
-use crate::history::{fmt_ns, History, Op};
+use std::collections::BTreeMap;
+
+use crate::history::{fmt_ns, History, Op, TaskExit};
+use crate::index::{ContainerIndex, Intervals};
 use crate::property::{Property, Verdict};
 
 /// A TaskExit for a container arrives only after a Start of it succeeded: a process that
@@ -20,6 +23,79 @@ use crate::property::{Property, Verdict};
 /// exit time.
 pub struct ExitEventFollowsAStart;
 
+/// The violation shown by TaskExit event `e`, which no successful Start preceded.
+pub(crate) fn exit_without_start(e: usize, exit: &TaskExit) -> Verdict {
+    let exit_time = exit.exited_at_ns.map_or_else(
+        || "no exit time".to_string(),
+        |t| format!("exit time {}", fmt_ns(t)),
+    );
+    Verdict::Violation {
+        explanation: format!(
+            "event #{e}: containerd received a TaskExit for {} (exit {}, {exit_time}) at {}, but no Start of it had succeeded",
+            exit.container,
+            exit.exit_status,
+            fmt_ns(exit.at_ns)
+        ),
+        calls: Vec::new(),
+        events: vec![e],
+    }
+}
+
+/// One container's successful Creates, Deletes and Starts, indexed to answer in
+/// O(log n) whether a Start of the incarnation current at some instant succeeded.
+struct Lifecycle {
+    /// The ends of the successful Creates and Deletes, ascending (ties in call order).
+    ends: Vec<u64>,
+    /// `incarnations[k]`: when the incarnation current after the first `k` of them
+    /// began (the invocation of its Create; 0 before any).
+    incarnations: Vec<u64>,
+    starts: Intervals,
+}
+
+impl Lifecycle {
+    fn new(h: &History, calls: &[usize]) -> Lifecycle {
+        let succeeded: Vec<_> = calls
+            .iter()
+            .map(|&i| &h.calls[i])
+            .filter(|c| c.reply().is_some())
+            .collect();
+        let mut done: Vec<_> = succeeded
+            .iter()
+            .filter(|c| matches!(c.op, Op::Create | Op::Delete))
+            .collect();
+        // Stable: ties in end keep call order.
+        done.sort_by_key(|c| c.end_ns());
+        let (mut incarnation, mut deleted) = (0, true);
+        let mut incarnations = vec![incarnation];
+        for c in &done {
+            match c.op {
+                Op::Delete => deleted = true,
+                _ if deleted => (incarnation, deleted) = (c.invoked_ns, false),
+                _ => {}
+            }
+            incarnations.push(incarnation);
+        }
+        let starts = succeeded
+            .iter()
+            .filter(|c| c.op == Op::Start)
+            .map(|c| (c.invoked_ns, c.end_ns()));
+        Lifecycle {
+            ends: done.iter().map(|c| c.end_ns()).collect(),
+            incarnations,
+            starts: Intervals::new(starts),
+        }
+    }
+
+    /// Whether a Start invoked by `at_ns` succeeded and returned after the incarnation
+    /// current at `at_ns` began.
+    fn started_by(&self, at_ns: u64) -> bool {
+        let incarnation = self.incarnations[self.ends.partition_point(|&end| end <= at_ns)];
+        self.starts
+            .reach_of_starts_by(at_ns)
+            .is_some_and(|end| end >= incarnation)
+    }
+}
+
 impl Property for ExitEventFollowsAStart {
     fn name(&self) -> &'static str {
         "exit_event_follows_a_start"
@@ -29,45 +105,21 @@ impl Property for ExitEventFollowsAStart {
         "containerd events/task.proto: TaskExit reports a process's exit; the Go shim's exit watcher starts in Start"
     }
 
+    /// Reports the first TaskExit (in event order) that breaks the rule. In
+    /// O(n log n): each container's lifecycle is indexed once.
     fn check(&self, h: &History) -> Verdict {
+        let index = ContainerIndex::new(h);
+        let mut lifecycles: BTreeMap<&str, Lifecycle> = BTreeMap::new();
         for (e, exit) in h.task_exits() {
-            let exited = exit.exited_at_ns.unwrap_or(exit.at_ns).min(exit.at_ns);
-            if h.create_in_flight(&exit.container, exited, exit.at_ns) {
+            let id = exit.container.as_str();
+            if index.create_in_flight(id, exit.exited_from_ns(), exit.at_ns) {
                 continue;
             }
-            let mut done: Vec<_> = h
-                .calls_for(&exit.container)
-                .map(|(_, c)| c)
-                .filter(|c| matches!(c.op, Op::Create | Op::Delete) && c.reply().is_some())
-                .filter(|c| c.end_ns() <= exit.at_ns)
-                .collect();
-            done.sort_by_key(|c| c.end_ns());
-            let (mut incarnation, mut deleted) = (0, true);
-            for c in done {
-                match c.op {
-                    Op::Delete => deleted = true,
-                    _ if deleted => (incarnation, deleted) = (c.invoked_ns, false),
-                    _ => {}
-                }
-            }
-            let started = h.calls_for(&exit.container).any(|(_, c)| {
-                c.op == Op::Start
-                    && c.reply().is_some()
-                    && c.end_ns() >= incarnation
-                    && c.invoked_ns <= exit.at_ns
-            });
-            if !started {
-                return Verdict::Violation {
-                    explanation: format!(
-                        "event #{e}: containerd received a TaskExit for {} (exit {}, {}) at {}, but no Start of it had succeeded",
-                        exit.container,
-                        exit.exit_status,
-                        exit.exited_at_ns.map_or_else(|| "no exit time".to_string(), |t| format!("exit time {}", fmt_ns(t))),
-                        fmt_ns(exit.at_ns)
-                    ),
-                    calls: Vec::new(),
-                    events: vec![e],
-                };
+            let lifecycle = lifecycles
+                .entry(id)
+                .or_insert_with(|| Lifecycle::new(h, index.calls_for(id)));
+            if !lifecycle.started_by(exit.at_ns) {
+                return exit_without_start(e, exit);
             }
         }
         Verdict::Pass

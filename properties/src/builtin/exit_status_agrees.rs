@@ -1,6 +1,9 @@
 //! Every report of one container's exit carries the same code and time.
 
+use std::collections::BTreeMap;
+
 use crate::history::{fmt_ns, History, Op, TaskStatus};
+use crate::index::{dominated, ContainerIndex, Point, Summary, NEVER};
 use crate::property::{Property, Verdict};
 
 /// For one container, every report of its exit agrees on the exit code and the exit
@@ -42,15 +45,17 @@ impl Source {
 }
 
 /// One report of an exit: where it is, what it says, and the time span it covers.
-struct Report<'a> {
+pub(crate) struct Report<'a> {
     source: Source,
-    container: &'a str,
-    exit: (u32, Option<u64>),
-    from_ns: u64,
-    to_ns: u64,
+    pub(crate) container: &'a str,
+    /// The exit code and exit time.
+    pub(crate) exit: (u32, Option<u64>),
+    pub(crate) from_ns: u64,
+    pub(crate) to_ns: u64,
 }
 
-fn reports(h: &History) -> Vec<Report<'_>> {
+/// Every report of an exit: the calls' in call order, then the TaskExits in event order.
+pub(crate) fn reports(h: &History) -> Vec<Report<'_>> {
     let from_calls = h.calls.iter().enumerate().filter_map(|(i, c)| {
         let reply = c.reply()?;
         let reports_exit = match c.op {
@@ -71,7 +76,7 @@ fn reports(h: &History) -> Vec<Report<'_>> {
         source: Source::Event(i),
         container: &e.container,
         exit: (e.exit_status, e.exited_at_ns),
-        from_ns: e.exited_at_ns.unwrap_or(e.at_ns).min(e.at_ns),
+        from_ns: e.exited_from_ns(),
         to_ns: e.at_ns,
     });
     from_calls.chain(from_events).collect()
@@ -88,6 +93,26 @@ fn describe(h: &History, r: &Report) -> String {
     }
 }
 
+/// The violation shown by reports `a` and `b` of the same container's exit.
+pub(crate) fn reported_two_ways(h: &History, a: &Report, b: &Report) -> Verdict {
+    Verdict::Violation {
+        explanation: format!(
+            "{} but {}: the exit of {} is reported two ways",
+            describe(h, a),
+            describe(h, b),
+            a.container
+        ),
+        calls: [a, b].iter().filter_map(|r| r.source.call()).collect(),
+        events: [a, b].iter().filter_map(|r| r.source.event()).collect(),
+    }
+}
+
+/// Whether no Create of the reports' container was in flight across the span of both.
+fn comparable(index: &ContainerIndex, a: &Report, b: &Report) -> bool {
+    let (from, to) = (a.from_ns.min(b.from_ns), a.to_ns.max(b.to_ns));
+    !index.create_in_flight(a.container, from, to)
+}
+
 impl Property for ExitStatusAgrees {
     fn name(&self) -> &'static str {
         "exit_status_agrees"
@@ -97,30 +122,131 @@ impl Property for ExitStatusAgrees {
         "containerd.md: reference shim contract (every waiter gets the code; Delete returns exit status and exited_at); runtime-rs.md: Go shim sets them together"
     }
 
+    /// Reports the disagreeing pair `(a, b)` earliest in report order (calls in call
+    /// order, then events in event order): the smallest `a`, then the smallest `b`
+    /// after it.
+    ///
+    /// In O(n log n): with `G(r)` the invocation of the first Create of the container
+    /// still in flight at or after report `r` begins (or never), two reports are
+    /// comparable exactly when each one's `G` lies beyond both their ends. One sweep
+    /// finds, for every report, the latest comparable report with another exit; the
+    /// first report whose latest such partner comes after it starts the pair.
     fn check(&self, h: &History) -> Verdict {
         let reports = reports(h);
-        for (n, a) in reports.iter().enumerate() {
-            for b in &reports[n + 1..] {
-                if a.container != b.container || a.exit == b.exit {
-                    continue;
-                }
-                let (from, to) = (a.from_ns.min(b.from_ns), a.to_ns.max(b.to_ns));
-                if h.create_in_flight(a.container, from, to) {
-                    continue;
-                }
-                return Verdict::Violation {
-                    explanation: format!(
-                        "{} but {}: the exit of {} is reported two ways",
-                        describe(h, a),
-                        describe(h, b),
-                        a.container
-                    ),
-                    calls: [a, b].iter().filter_map(|r| r.source.call()).collect(),
-                    events: [a, b].iter().filter_map(|r| r.source.event()).collect(),
-                };
-            }
+        let index = ContainerIndex::new(h);
+        let mut by_container: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (r, report) in reports.iter().enumerate() {
+            by_container.entry(report.container).or_default().push(r);
         }
-        Verdict::Pass
+        let first = by_container
+            .values()
+            .filter_map(|own| first_with_a_later_disagreement(&index, &reports, own))
+            .min();
+        let Some(n) = first else {
+            return Verdict::Pass;
+        };
+        let a = &reports[n];
+        let b = reports[n + 1..]
+            .iter()
+            .find(|b| b.container == a.container && b.exit != a.exit && comparable(&index, a, b))
+            .expect("a report with a later disagreeing partner has one");
+        reported_two_ways(h, a, b)
+    }
+}
+
+/// Among one container's reports (`own`, ascending), the first that some later
+/// comparable report contradicts.
+fn first_with_a_later_disagreement(
+    index: &ContainerIndex,
+    reports: &[Report],
+    own: &[usize],
+) -> Option<usize> {
+    // (r, G(r), end) of each report with no Create in flight across itself.
+    let spans: Vec<(usize, i128, i128)> = own
+        .iter()
+        .map(|&r| {
+            let report = &reports[r];
+            let next_create = index.first_create_reaching(report.container, report.from_ns);
+            (
+                r,
+                next_create.map_or(NEVER, i128::from),
+                report.to_ns.into(),
+            )
+        })
+        .filter(|&(_, next_create, to)| next_create > to)
+        .collect();
+    let points: Vec<Point<LatestTwo>> = spans
+        .iter()
+        .map(|&(r, next_create, to)| (next_create, to, LatestTwo::of(r, reports[r].exit)))
+        .collect();
+    let queries: Vec<(i128, i128)> = spans
+        .iter()
+        .map(|&(_, next_create, to)| (to, next_create))
+        .collect();
+    spans
+        .iter()
+        .zip(dominated(&points, &queries))
+        .find(|(&(r, _, _), latest)| latest.other_than(reports[r].exit).is_some_and(|p| p > r))
+        .map(|(&(r, _, _), _)| r)
+}
+
+/// Of a set of reports, the latest one, and the latest one whose exit differs from
+/// that one's: enough to find the latest report of the set whose exit differs from any
+/// given exit.
+#[derive(Clone)]
+struct LatestTwo {
+    latest: Option<(usize, Exit)>,
+    latest_other: Option<(usize, Exit)>,
+}
+
+type Exit = (u32, Option<u64>);
+
+impl LatestTwo {
+    fn of(r: usize, exit: Exit) -> LatestTwo {
+        LatestTwo {
+            latest: Some((r, exit)),
+            latest_other: None,
+        }
+    }
+
+    /// The latest report whose exit is not `exit`.
+    fn other_than(&self, exit: Exit) -> Option<usize> {
+        let (r, latest_exit) = self.latest?;
+        if latest_exit != exit {
+            return Some(r);
+        }
+        self.latest_other.map(|(r, _)| r)
+    }
+}
+
+impl Summary for LatestTwo {
+    fn empty() -> Self {
+        LatestTwo {
+            latest: None,
+            latest_other: None,
+        }
+    }
+
+    fn absorb(&mut self, other: &Self) {
+        let candidates = [
+            self.latest,
+            self.latest_other,
+            other.latest,
+            other.latest_other,
+        ];
+        let latest = candidates.iter().flatten().max_by_key(|(r, _)| *r).copied();
+        let latest_other = latest.and_then(|(_, exit)| {
+            candidates
+                .iter()
+                .flatten()
+                .filter(|(_, e)| *e != exit)
+                .max_by_key(|(r, _)| *r)
+                .copied()
+        });
+        *self = LatestTwo {
+            latest,
+            latest_other,
+        };
     }
 }
 

@@ -1,6 +1,7 @@
 //! Killing a container that has already exited does no harm.
 
 use crate::history::{Code, History, Op};
+use crate::index::{dominated, ContainerIndex, Earliest, Point, NEVER};
 use crate::property::{Property, Verdict};
 
 /// A Kill invoked after a Wait on the same container returned successfully answers
@@ -17,6 +18,26 @@ use crate::property::{Property, Verdict};
 /// judged here. A Kill is not paired with a Wait across a Create of the same id.
 pub struct KillAfterExitIsHarmless;
 
+/// The code of call `k` if it is a Kill that failed with an error status other than
+/// NotFound.
+pub(crate) fn harmful_kill(h: &History, k: usize) -> Option<Code> {
+    let kill = &h.calls[k];
+    let code = kill.status_code()?;
+    (matches!(kill.op, Op::Kill { .. }) && code != Code::NotFound).then_some(code)
+}
+
+/// The violation shown by the Wait `w` and the Kill `k` after it that failed with `code`.
+pub(crate) fn kill_after_exit_failed(h: &History, w: usize, k: usize, code: Code) -> Verdict {
+    Verdict::violation(
+        format!(
+            "{} after {}: a Kill of an exited container failed with {code:?}",
+            h.describe(k),
+            h.describe(w)
+        ),
+        vec![w, k],
+    )
+}
+
 impl Property for KillAfterExitIsHarmless {
     fn name(&self) -> &'static str {
         "kill_after_exit_is_harmless"
@@ -26,33 +47,60 @@ impl Property for KillAfterExitIsHarmless {
         "containerd.md: CRI kills after the exit tolerating NotFound; reference shim: Kill of a finished process -> NotFound"
     }
 
+    /// Reports the first failing Kill `k` (by index) with the first Wait `w` (by index)
+    /// that shows the exit before it. Per container, in O(n log n): a successful Wait
+    /// counts for a Kill when it returned before the Kill was invoked and the first
+    /// Create in flight at or after the Wait's invocation began after the Kill's.
     fn check(&self, h: &History) -> Verdict {
-        for (k, kill) in h.calls.iter().enumerate() {
-            let Some(code) = kill.status_code() else {
-                continue;
-            };
-            if !matches!(kill.op, Op::Kill { .. }) || code == Code::NotFound {
-                continue;
-            }
-            let exited = h.calls_for(&kill.container).find(|(_, w)| {
-                w.op == Op::Wait
-                    && w.reply().is_some()
-                    && w.precedes(kill)
-                    && !h.create_in_flight(&kill.container, w.invoked_ns, kill.invoked_ns)
-            });
-            if let Some((w, _)) = exited {
-                return Verdict::violation(
-                    format!(
-                        "{} after {}: a Kill of an exited container failed with {code:?}",
-                        h.describe(k),
-                        h.describe(w)
-                    ),
-                    vec![w, k],
-                );
-            }
+        let index = ContainerIndex::new(h);
+        let first = index
+            .containers()
+            .filter_map(|(container, calls)| first_kill_after_exit(h, &index, container, calls))
+            .min_by_key(|&(_, k, _)| k);
+        match first {
+            Some((w, k, code)) => kill_after_exit_failed(h, w, k, code),
+            None => Verdict::Pass,
         }
-        Verdict::Pass
     }
+}
+
+/// In one container's calls, the first harmful Kill after a successful Wait, with the
+/// first such Wait and the Kill's code.
+fn first_kill_after_exit(
+    h: &History,
+    index: &ContainerIndex,
+    container: &str,
+    calls: &[usize],
+) -> Option<(usize, usize, Code)> {
+    let waits: Vec<Point<Earliest>> = calls
+        .iter()
+        .filter_map(|&w| {
+            let wait = &h.calls[w];
+            (wait.op == Op::Wait && wait.reply().is_some()).then_some(())?;
+            let next_create = index.first_create_reaching(container, wait.invoked_ns);
+            let returned = wait.returned_ns?.into();
+            Some((
+                next_create.map_or(NEVER, i128::from),
+                returned,
+                Earliest(Some(w)),
+            ))
+        })
+        .collect();
+    let kills: Vec<(usize, Code)> = calls
+        .iter()
+        .filter_map(|&k| Some((k, harmful_kill(h, k)?)))
+        .collect();
+    let invoked: Vec<(i128, i128)> = kills
+        .iter()
+        .map(|&(k, _)| {
+            let at = h.calls[k].invoked_ns.into();
+            (at, at)
+        })
+        .collect();
+    kills
+        .iter()
+        .zip(dominated(&waits, &invoked))
+        .find_map(|(&(k, code), wait)| Some((wait.0?, k, code)))
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ mod exit_status_agrees;
 mod kill_after_exit_is_harmless;
 mod no_call_hangs;
 mod one_exit_event_per_process;
+#[cfg(test)]
+mod oracle;
 mod resources_released_after_delete;
 mod shutdown_waits_for_the_last_container;
 mod state_in_delete_window;

@@ -1,6 +1,9 @@
 //! containerd hears of each process's exit once.
 
-use crate::history::{fmt_ns, History};
+use std::collections::BTreeMap;
+
+use crate::history::{fmt_ns, History, TaskExit};
+use crate::index::{dominated, ContainerIndex, Earliest, Point, NEVER};
 use crate::property::{Property, Verdict};
 
 /// At most one TaskExit per container (per incarnation of its id).
@@ -17,6 +20,20 @@ use crate::property::{Property, Verdict};
 /// first's exit time and the second's receipt.
 pub struct OneExitEventPerProcess;
 
+/// The violation shown by TaskExit events `i` (`a`) and `j` (`b`) of one container.
+pub(crate) fn two_exits((i, a): (usize, &TaskExit), (j, b): (usize, &TaskExit)) -> Verdict {
+    Verdict::Violation {
+        explanation: format!(
+            "events #{i} and #{j}: containerd received two TaskExits for {} (at {} and {})",
+            a.container,
+            fmt_ns(a.at_ns),
+            fmt_ns(b.at_ns)
+        ),
+        calls: Vec::new(),
+        events: vec![i, j],
+    }
+}
+
 impl Property for OneExitEventPerProcess {
     fn name(&self) -> &'static str {
         "one_exit_event_per_process"
@@ -26,28 +43,54 @@ impl Property for OneExitEventPerProcess {
         "runtime-rs.md: the Go shim publishes TaskExit once; containerd.md: PR #4784 avoids duplicate exits, events are not de-duplicated"
     }
 
+    /// Reports the pair `(i, j)` with the smallest `i`, then the smallest `j > i`. Per
+    /// container, in O(n log n): TaskExit `j` duplicates an earlier `i` when it was
+    /// received before the first Create in flight at or after `i`'s exit began.
     fn check(&self, h: &History) -> Verdict {
-        let exits: Vec<_> = h.task_exits().collect();
-        for (n, &(i, a)) in exits.iter().enumerate() {
-            for &(j, b) in &exits[n + 1..] {
-                let from = a.exited_at_ns.unwrap_or(a.at_ns).min(a.at_ns);
-                if a.container != b.container || h.create_in_flight(&a.container, from, b.at_ns) {
-                    continue;
-                }
-                return Verdict::Violation {
-                    explanation: format!(
-                        "events #{i} and #{j}: containerd received two TaskExits for {} (at {} and {})",
-                        a.container,
-                        fmt_ns(a.at_ns),
-                        fmt_ns(b.at_ns)
-                    ),
-                    calls: Vec::new(),
-                    events: vec![i, j],
-                };
-            }
+        let index = ContainerIndex::new(h);
+        let mut by_container: BTreeMap<&str, Vec<(usize, &TaskExit)>> = BTreeMap::new();
+        for (e, exit) in h.task_exits() {
+            let exits = by_container.entry(&exit.container).or_default();
+            exits.push((e, exit));
         }
-        Verdict::Pass
+        let first = by_container
+            .iter()
+            .filter_map(|(container, exits)| first_duplicate(&index, container, exits))
+            .min_by_key(|&((i, _), _)| i);
+        match first {
+            Some((a, b)) => two_exits(a, b),
+            None => Verdict::Pass,
+        }
     }
+}
+
+/// A container's TaskExit, with its event index.
+type Indexed<'h> = (usize, &'h TaskExit);
+
+/// Among one container's TaskExits (in event order), the first duplicated pair.
+fn first_duplicate<'h>(
+    index: &ContainerIndex,
+    container: &str,
+    exits: &[Indexed<'h>],
+) -> Option<(Indexed<'h>, Indexed<'h>)> {
+    // Positions in `exits` follow event order.
+    let points: Vec<Point<Earliest>> = exits
+        .iter()
+        .enumerate()
+        .map(|(n, (_, b))| (n as i128, b.at_ns.into(), Earliest(Some(n))))
+        .collect();
+    let queries: Vec<(i128, i128)> = exits
+        .iter()
+        .enumerate()
+        .map(|(n, (_, a))| {
+            let next_create = index.first_create_reaching(container, a.exited_from_ns());
+            (n as i128, next_create.map_or(NEVER, i128::from))
+        })
+        .collect();
+    exits
+        .iter()
+        .zip(dominated(&points, &queries))
+        .find_map(|(&first, later)| Some((first, exits[later.0?])))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! A successful Delete leaves nothing of the container behind.
 
-use crate::history::History;
-use crate::history::Op;
+use crate::history::{History, Op};
+use crate::index::ContainerIndex;
 use crate::property::{Property, Verdict};
 
 /// After a successful Delete of a container (not followed by a new Create of the id),
@@ -25,43 +25,48 @@ impl Property for ResourcesReleasedAfterDelete {
         "runtime-rs.md: Go shim Delete removes the guest container and unmounts rootfs before forgetting it; containerd.md: Delete removes the container"
     }
 
+    /// O(n log n): each successful Delete asks the index whether a Create followed.
     fn check(&self, h: &History) -> Verdict {
-        let fin = &h.final_state;
-        for (i, c) in h.calls.iter().enumerate() {
-            if c.op != Op::Delete || c.reply().is_none() {
-                continue;
-            }
-            let id = c.container.as_str();
-            if h.create_in_flight(id, c.invoked_ns, u64::MAX) {
-                continue;
-            }
-            let mut left: Vec<String> = fin
-                .guests_holding(id)
-                .map(|sandbox| format!("a guest container in sandbox {sandbox}"))
-                .chain(
-                    fin.shims_holding(id)
-                        .map(|shim| format!("an entry in shim {shim}'s map")),
-                )
-                .collect();
-            if fin.rootfs_mounted.contains(id) {
-                left.push("its rootfs mounted".to_string());
-            }
-            if fin.volumes_mounted.contains(id) {
-                left.push("a volume mounted".to_string());
-            }
-            if !left.is_empty() {
-                return Verdict::violation(
-                    format!(
-                        "{} succeeded, yet the run ended with {}",
-                        h.describe(i),
-                        left.join(", ")
-                    ),
-                    vec![i],
-                );
-            }
-        }
-        Verdict::Pass
+        let index = ContainerIndex::new(h);
+        h.calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.op == Op::Delete && c.reply().is_some())
+            .filter(|(_, c)| !index.create_in_flight(&c.container, c.invoked_ns, u64::MAX))
+            .find_map(|(i, _)| left_behind(h, i))
+            .unwrap_or(Verdict::Pass)
     }
+}
+
+/// The violation shown by the successful Delete `i`, if the run ended with something of
+/// its container left.
+pub(crate) fn left_behind(h: &History, i: usize) -> Option<Verdict> {
+    let fin = &h.final_state;
+    let id = h.calls[i].container.as_str();
+    let mut left: Vec<String> = fin
+        .guests_holding(id)
+        .map(|sandbox| format!("a guest container in sandbox {sandbox}"))
+        .chain(
+            fin.shims_holding(id)
+                .map(|shim| format!("an entry in shim {shim}'s map")),
+        )
+        .collect();
+    if fin.rootfs_mounted.contains(id) {
+        left.push("its rootfs mounted".to_string());
+    }
+    if fin.volumes_mounted.contains(id) {
+        left.push("a volume mounted".to_string());
+    }
+    (!left.is_empty()).then(|| {
+        Verdict::violation(
+            format!(
+                "{} succeeded, yet the run ended with {}",
+                h.describe(i),
+                left.join(", ")
+            ),
+            vec![i],
+        )
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! A shim's Shutdown ends it only once it holds no container.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::{Failure, History, Op, Outcome};
+use crate::history::{Call, Failure, History, Op, Outcome};
+use crate::index::{dominated, Earliest, Intervals, Point};
 use crate::property::{Property, Verdict};
 
 /// A Shutdown answered while the shim still held a container (created on it, not yet
@@ -22,7 +23,7 @@ pub struct ShutdownWaitsForTheLastContainer;
 
 /// The containers held by `sandbox`'s shim at `t_ns`: created (successfully, returned by
 /// `t_ns`) on it and not deleted (successfully, returned by `t_ns`) since.
-fn held_at(h: &History, sandbox: &str, t_ns: u64) -> BTreeSet<String> {
+pub(crate) fn held_at(h: &History, sandbox: &str, t_ns: u64) -> BTreeSet<String> {
     let mut held = BTreeSet::new();
     let mut done: Vec<_> = h
         .calls
@@ -42,6 +43,37 @@ fn held_at(h: &History, sandbox: &str, t_ns: u64) -> BTreeSet<String> {
     held
 }
 
+/// The violation shown by Shutdown `i`, answered while its shim held a container, and
+/// call `j` to the same shim after it that found the connection closed.
+pub(crate) fn gone_while_holding(h: &History, i: usize, j: usize) -> Verdict {
+    let s = &h.calls[i];
+    let held = held_at(h, &s.sandbox, s.end_ns());
+    let held: Vec<&str> = held.iter().map(String::as_str).collect();
+    Verdict::violation(
+        format!(
+            "{} was answered while shim {} held {}, yet {} found the shim gone",
+            h.describe(i),
+            s.sandbox,
+            held.join(", "),
+            h.describe(j)
+        ),
+        vec![i, j],
+    )
+}
+
+/// The violation shown by Shutdown `i`, answered when its shim held nothing, whose shim
+/// still ran at the end.
+pub(crate) fn outlived(h: &History, i: usize) -> Verdict {
+    Verdict::violation(
+        format!(
+            "{} was answered when shim {} held no container, yet the shim still ran when the run ended",
+            h.describe(i),
+            h.calls[i].sandbox
+        ),
+        vec![i],
+    )
+}
+
 impl Property for ShutdownWaitsForTheLastContainer {
     fn name(&self) -> &'static str {
         "shutdown_waits_for_the_last_container"
@@ -51,70 +83,137 @@ impl Property for ShutdownWaitsForTheLastContainer {
         "containerd.md: reference shim contract: Shutdown is a no-op while any container remains, otherwise the shim exits"
     }
 
+    /// Reports the first violating Shutdown (by index), with the first call (by index)
+    /// that found its shim gone. Per shim, in O(n log n).
     fn check(&self, h: &History) -> Verdict {
-        for (i, s) in h.calls.iter().enumerate() {
-            let (Op::Shutdown, Some(_), Some(t)) = (s.op, s.reply(), s.returned_ns) else {
-                continue;
-            };
-            let in_flight = h.calls.iter().any(|c| {
-                c.sandbox == s.sandbox
-                    && matches!(c.op, Op::Create | Op::Delete)
-                    && c.invoked_ns <= t
-                    && c.end_ns() > t
-            });
-            if in_flight {
-                continue;
-            }
-            let held = held_at(h, &s.sandbox, t);
-            let next_shutdown = h
-                .calls
-                .iter()
-                .filter(|c| c.op == Op::Shutdown && c.sandbox == s.sandbox && c.invoked_ns > t)
-                .map(|c| c.invoked_ns)
-                .min()
-                .unwrap_or(u64::MAX);
-            if !held.is_empty() {
-                let closed = h.calls.iter().enumerate().find(|(_, c)| {
-                    c.sandbox == s.sandbox
-                        && c.invoked_ns > t
-                        && c.invoked_ns < next_shutdown
-                        && c.result == Outcome::Err(Failure::Closed)
-                });
-                if let Some((j, _)) = closed {
-                    return Verdict::violation(
-                        format!(
-                            "{} was answered while shim {} held {}, yet {} found the shim gone",
-                            h.describe(i),
-                            s.sandbox,
-                            held.iter()
-                                .map(String::as_str)
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            h.describe(j)
-                        ),
-                        vec![i, j],
-                    );
-                }
-                continue;
-            }
-            let recreated = h.calls.iter().any(|c| {
-                c.op == Op::Create
-                    && c.sandbox == s.sandbox
-                    && c.invoked_ns > t
-                    && c.reply().is_some()
-            });
-            if !recreated && h.final_state.shims.contains_key(&s.sandbox) {
-                return Verdict::violation(
-                    format!(
-                        "{} was answered when shim {} held no container, yet the shim still ran when the run ended",
-                        h.describe(i),
-                        s.sandbox
-                    ),
-                    vec![i],
-                );
-            }
+        let mut by_sandbox: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, c) in h.calls.iter().enumerate() {
+            by_sandbox.entry(&c.sandbox).or_default().push(i);
         }
-        Verdict::Pass
+        let first = by_sandbox
+            .iter()
+            .filter_map(|(sandbox, calls)| Shim::new(h, calls).first_violation(h, sandbox))
+            .min();
+        match first {
+            Some((i, Some(j))) => gone_while_holding(h, i, j),
+            Some((i, None)) => outlived(h, i),
+            None => Verdict::Pass,
+        }
+    }
+}
+
+/// One shim's calls, indexed.
+struct Shim<'h> {
+    calls: &'h [usize],
+    /// The return times of the successful Creates and Deletes, ascending.
+    changed: Vec<u64>,
+    /// `holds[k]`: whether the shim held a container after the first `k` changes.
+    holds: Vec<bool>,
+    /// Every Create and Delete, as intervals.
+    creates_and_deletes: Intervals,
+    /// The invocation times of every Shutdown, ascending.
+    shutdowns: Vec<u64>,
+    /// The latest invocation of a successful Create.
+    last_create: Option<u64>,
+}
+
+impl<'h> Shim<'h> {
+    fn new(h: &'h History, calls: &'h [usize]) -> Shim<'h> {
+        let of = |i: &usize| &h.calls[*i];
+        let create_or_delete = |c: &&Call| matches!(c.op, Op::Create | Op::Delete);
+        let mut changes: Vec<(u64, &Call)> = calls
+            .iter()
+            .map(of)
+            .filter(create_or_delete)
+            .filter(|c| c.reply().is_some())
+            .filter_map(|c| Some((c.returned_ns?, c)))
+            .collect();
+        // Stable: ties in return time keep call order.
+        changes.sort_by_key(|&(returned, _)| returned);
+        let mut held = BTreeSet::new();
+        let mut holds = vec![false];
+        for (_, c) in &changes {
+            if c.op == Op::Create {
+                held.insert(c.container.as_str());
+            } else {
+                held.remove(c.container.as_str());
+            }
+            holds.push(!held.is_empty());
+        }
+        let mut shutdowns: Vec<u64> = calls
+            .iter()
+            .map(of)
+            .filter(|c| c.op == Op::Shutdown)
+            .map(|c| c.invoked_ns)
+            .collect();
+        shutdowns.sort_unstable();
+        let creates_and_deletes = calls
+            .iter()
+            .map(of)
+            .filter(create_or_delete)
+            .map(|c| (c.invoked_ns, c.end_ns()));
+        Shim {
+            calls,
+            changed: changes.iter().map(|&(returned, _)| returned).collect(),
+            holds,
+            creates_and_deletes: Intervals::new(creates_and_deletes),
+            shutdowns,
+            last_create: calls
+                .iter()
+                .map(of)
+                .filter(|c| c.op == Op::Create && c.reply().is_some())
+                .map(|c| c.invoked_ns)
+                .max(),
+        }
+    }
+
+    /// The first violating Shutdown, with the call that found the shim gone if it was
+    /// answered while the shim held a container.
+    fn first_violation(&self, h: &History, sandbox: &str) -> Option<(usize, Option<usize>)> {
+        // The judged Shutdowns: answered, and not while a Create or Delete was in flight.
+        let judged: Vec<(usize, u64)> = self
+            .calls
+            .iter()
+            .filter_map(|&i| {
+                let s = &h.calls[i];
+                (s.op == Op::Shutdown && s.reply().is_some()).then_some(())?;
+                Some((i, s.returned_ns?))
+            })
+            .filter(|&(_, t)| {
+                self.creates_and_deletes
+                    .reach_of_starts_by(t)
+                    .is_none_or(|end| end <= t)
+            })
+            .collect();
+        // A call that found the shim gone after a Shutdown at `t`, before the next one.
+        let closed: Vec<Point<Earliest>> = self
+            .calls
+            .iter()
+            .filter(|&&j| h.calls[j].result == Outcome::Err(Failure::Closed))
+            .map(|&j| {
+                let at = h.calls[j].invoked_ns.into();
+                (at, at, Earliest(Some(j)))
+            })
+            .collect();
+        let until_next_shutdown: Vec<(i128, i128)> = judged
+            .iter()
+            .map(|&(_, t)| {
+                let next = self.shutdowns[self.shutdowns.partition_point(|&s| s <= t)..]
+                    .first()
+                    .copied()
+                    .unwrap_or(u64::MAX);
+                (t.into(), next.into())
+            })
+            .collect();
+        let gone = dominated(&closed, &until_next_shutdown);
+        let still_runs = h.final_state.shims.contains_key(sandbox);
+        judged.iter().zip(gone).find_map(|(&(i, t), gone)| {
+            if self.holds[self.changed.partition_point(|&r| r <= t)] {
+                return Some((i, Some(gone.0?)));
+            }
+            let recreated = self.last_create.is_some_and(|c| c > t);
+            (!recreated && still_runs).then_some((i, None))
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Sometimes situation: a listed State sent after the Delete that removes the id.
 
 use crate::history::{History, Op};
+use crate::index::ContainerIndex;
 use crate::property::Sometimes;
 
 /// A State on X that containerd sent because X was still in its task list, invoked
@@ -14,15 +15,26 @@ impl Sometimes for StateInDeleteWindow {
         "state_in_delete_window"
     }
 
+    /// Per container, in O(n log n): the listed States' invocation times are sorted
+    /// once, and each successful Delete looks for one inside its window.
     fn hit(&self, h: &History) -> bool {
-        h.calls.iter().any(|delete| {
-            delete.op == Op::Delete
-                && delete.reply().is_some()
-                && h.calls_for(&delete.container).any(|(_, s)| {
-                    s.op == Op::State
-                        && s.listed_at_invoke
-                        && delete.invoked_ns < s.invoked_ns
-                        && s.invoked_ns <= delete.end_ns()
+        let index = ContainerIndex::new(h);
+        let mut containers = index.containers();
+        containers.any(|(_, calls)| {
+            let calls = calls.iter().map(|&i| &h.calls[i]);
+            let mut listed_states: Vec<u64> = calls
+                .clone()
+                .filter(|s| s.op == Op::State && s.listed_at_invoke)
+                .map(|s| s.invoked_ns)
+                .collect();
+            listed_states.sort_unstable();
+            calls
+                .filter(|d| d.op == Op::Delete && d.reply().is_some())
+                .any(|delete| {
+                    let after = listed_states.partition_point(|&s| s <= delete.invoked_ns);
+                    listed_states
+                        .get(after)
+                        .is_some_and(|&s| s <= delete.end_ns())
                 })
         })
     }

@@ -1,6 +1,7 @@
 //! The statuses State reports for one container never go backwards.
 
 use crate::history::{History, Op, TaskStatus};
+use crate::index::{dominated, ContainerIndex, Earliest, Point, Summary, NEVER};
 use crate::property::{Property, Verdict};
 
 /// For one container, a State that was invoked after another State returned never
@@ -28,6 +29,26 @@ fn phase(status: TaskStatus) -> Option<u8> {
     }
 }
 
+/// The phase State call `i` reports, if it is a State that answered a status with one.
+pub(crate) fn reported_phase(h: &History, i: usize) -> Option<u8> {
+    let c = &h.calls[i];
+    (c.op == Op::State).then_some(())?;
+    phase(c.reply()?.status)
+}
+
+/// The violation shown by State `i` and the later State `j` reporting an earlier phase.
+pub(crate) fn went_backwards(h: &History, i: usize, j: usize) -> Verdict {
+    Verdict::violation(
+        format!(
+            "{} then {}: the status of {} went backwards",
+            h.describe(i),
+            h.describe(j),
+            h.calls[i].container
+        ),
+        vec![i, j],
+    )
+}
+
 impl Property for StatusTransitionsAreLegal {
     fn name(&self) -> &'static str {
         "status_transitions_are_legal"
@@ -37,36 +58,76 @@ impl Property for StatusTransitionsAreLegal {
         "containerd.md: task lifecycle Created -> Running -> Stopped (reference shim contract); runtime-rs.md: Go shim sets STOPPED once"
     }
 
+    /// Reports the pair `(i, j)` with the smallest `i`, then the smallest `j`. Per
+    /// container, in O(n log n): State `j` goes back from State `i` when it was invoked
+    /// after `i` returned, returned before the first Create still in flight at `i`'s
+    /// invocation began (so no Create was in flight between them), and reports a phase
+    /// below `i`'s; one sweep answers that for every `i`.
     fn check(&self, h: &History) -> Verdict {
-        let states: Vec<(usize, u8)> = h
-            .calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.op == Op::State)
-            .filter_map(|(i, c)| Some((i, phase(c.reply()?.status)?)))
-            .collect();
-        for &(i, earlier) in &states {
-            for &(j, later) in &states {
-                let (a, b) = (&h.calls[i], &h.calls[j]);
-                if a.container != b.container || !a.precedes(b) || later >= earlier {
-                    continue;
-                }
-                if h.create_in_flight(&a.container, a.invoked_ns, b.end_ns()) {
-                    continue;
-                }
-                return Verdict::violation(
-                    format!(
-                        "{} then {}: the status of {} went backwards",
-                        h.describe(i),
-                        h.describe(j),
-                        a.container
-                    ),
-                    vec![i, j],
-                );
-            }
+        let index = ContainerIndex::new(h);
+        let first = index
+            .containers()
+            .filter_map(|(container, calls)| first_backwards(h, &index, container, calls))
+            .min();
+        match first {
+            Some((i, j)) => went_backwards(h, i, j),
+            None => Verdict::Pass,
         }
-        Verdict::Pass
     }
+}
+
+/// In one container's calls, the pair `(i, j)` of States going backwards with the
+/// smallest `i`, then the smallest `j`.
+fn first_backwards(
+    h: &History,
+    index: &ContainerIndex,
+    container: &str,
+    calls: &[usize],
+) -> Option<(usize, usize)> {
+    let states: Vec<(usize, u8)> = calls
+        .iter()
+        .filter_map(|&i| Some((i, reported_phase(h, i)?)))
+        .collect();
+    // The States a later phase can go back to, as points (invoked, end), summarized by
+    // the earliest one reporting Created and the earliest one reporting Running.
+    let points: Vec<Point<(Earliest, Earliest)>> = states
+        .iter()
+        .filter(|&&(_, phase)| phase < 2)
+        .map(|&(j, phase)| {
+            let b = &h.calls[j];
+            let (created, running) = if phase == 0 {
+                (Some(j), None)
+            } else {
+                (None, Some(j))
+            };
+            let earliest = (Earliest(created), Earliest(running));
+            (b.invoked_ns.into(), b.end_ns().into(), earliest)
+        })
+        .collect();
+    // The States past Created that returned, each asking for the States invoked after
+    // it returned that returned before the first Create in flight at or after its
+    // invocation began.
+    let earlier: Vec<(usize, u8, (i128, i128))> = states
+        .iter()
+        .filter(|&&(_, phase)| phase > 0)
+        .filter_map(|&(i, phase)| {
+            let a = &h.calls[i];
+            let next_create = index.first_create_reaching(container, a.invoked_ns);
+            let window = (a.returned_ns?.into(), next_create.map_or(NEVER, i128::from));
+            Some((i, phase, window))
+        })
+        .collect();
+    let windows: Vec<(i128, i128)> = earlier.iter().map(|&(_, _, window)| window).collect();
+    let later = dominated(&points, &windows);
+    earlier
+        .iter()
+        .zip(later)
+        .find_map(|(&(i, phase, _), (mut created, running))| {
+            if phase == 2 {
+                created.absorb(&running);
+            }
+            Some((i, created.0?))
+        })
 }
 
 #[cfg(test)]

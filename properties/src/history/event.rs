@@ -12,6 +12,14 @@ pub struct TaskExit {
     pub at_ns: u64,
 }
 
+impl TaskExit {
+    /// The earliest instant the exit may have happened: its exit time, or its receipt
+    /// if it carries no exit time or one after its receipt.
+    pub fn exited_from_ns(&self) -> u64 {
+        self.exited_at_ns.unwrap_or(self.at_ns).min(self.at_ns)
+    }
+}
+
 /// An event containerd received; more kinds may be added.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
