@@ -125,6 +125,7 @@ fn call(creates: u32) -> impl Strategy<Value = Call> {
                 returned_ns,
                 result,
                 listed_at_invoke: listed,
+                direct: lane % 3 == 1,
             }
         },
     )
