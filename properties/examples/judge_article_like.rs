@@ -115,6 +115,7 @@ impl Life {
             returned_ns: Some(returned_ns),
             result,
             listed_at_invoke: self.listed(invoked_ns),
+            direct: false,
         }
     }
 
