@@ -1,4 +1,4 @@
-//! Fails the build at once, with one message naming the fix, when the simulation is
+//! Fails the build within seconds, with one message naming the fix, when the simulation is
 //! built without `--cfg madsim`: a `RUSTFLAGS` (or `CARGO_ENCODED_RUSTFLAGS`) in the
 //! environment replaces `.cargo/config.toml`'s `build.rustflags`, and without the flag
 //! madsim builds as plain tokio, which this crate cannot run on.
