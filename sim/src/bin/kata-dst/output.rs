@@ -75,7 +75,6 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let line = line.replace(": ", ": ").replace(":  ", ": ");
     eprintln!("{line} (see {} --help)", help_of_invocation());
     ExitCode::from(2)
 }
