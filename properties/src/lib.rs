@@ -67,16 +67,20 @@
 #![forbid(unsafe_code)]
 
 mod builtin;
+mod catalog;
 mod history;
 mod index;
+mod judgement;
 mod property;
 #[cfg(test)]
 mod testing;
 
 pub use builtin::*;
+pub use catalog::{Catalog, UnknownName};
 pub use history::{
     fmt_ns, Call, Code, Event, Failure, FinalState, History, Op, Outcome, Reply, TaskExit,
     TaskStatus,
 };
 pub use index::ContainerIndex;
+pub use judgement::{Judgement, Violation};
 pub use property::{Property, Sometimes, Verdict};
