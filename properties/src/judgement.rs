@@ -7,6 +7,7 @@ pub struct Violation {
     pub property: &'static str,
     /// Where its contract comes from ([`Property::contract`](crate::Property::contract)).
     pub contract: &'static str,
+    /// What went wrong, naming the evidence.
     pub explanation: String,
     /// Indices into the history's `calls` that show it.
     pub calls: Vec<usize>,
@@ -18,6 +19,7 @@ pub struct Violation {
 /// and every sometimes situation the history reached, in catalog order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Judgement {
+    /// The violated properties, in catalog order.
     pub violations: Vec<Violation>,
     /// The names of the sometimes situations this history reached.
     pub hits: Vec<&'static str>,

@@ -72,8 +72,8 @@ mod history;
 mod index;
 mod judgement;
 mod property;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use builtin::*;
 pub use catalog::{Catalog, UnknownName};
