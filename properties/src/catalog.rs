@@ -1,147 +1,116 @@
-//! A catalog: the properties and sometimes situations a run is judged by. The built-in
-//! ones come with [`Catalog::builtin`]; a user adds their own with
-//! [`Catalog::with_property`] and hands the catalog to a campaign, with no edit to the
-//! built-in list.
+//! The properties and sometimes situations a run is judged by: the built-in ones, and
+//! any a caller adds.
 
 use std::fmt;
 
 use crate::builtin::{builtin, builtin_sometimes};
 use crate::history::History;
+use crate::judgement::{Judgement, Violation};
 use crate::property::{Property, Sometimes, Verdict};
 
-/// The properties and situations a run is judged by, in the order they are checked and
-/// reported. Names are unique within a catalog.
+/// An ordered set of [`Property`]s and [`Sometimes`] situations with unique names
+/// (unique across both kinds). Properties are checked, and situations tried, in the
+/// order they were added.
+///
+/// ```
+/// use properties::{Catalog, History, Property, Verdict};
+///
+/// /// Judges nothing: every history passes.
+/// struct Lenient;
+///
+/// impl Property for Lenient {
+///     fn name(&self) -> &'static str {
+///         "lenient"
+///     }
+///     fn contract(&self) -> &'static str {
+///         "none"
+///     }
+///     fn check(&self, _: &History) -> Verdict {
+///         Verdict::Pass
+///     }
+/// }
+///
+/// let catalog = Catalog::builtin().with_property(Box::new(Lenient));
+/// assert_eq!(catalog.properties().last().unwrap().name(), "lenient");
+/// assert!(catalog.judge(&History::default()).violations.is_empty());
+/// let unknown = catalog.property("strict").err().unwrap();
+/// assert!(unknown.to_string().starts_with("unknown property 'strict' (valid: state_never_errors_for_known_id, "));
+/// ```
 pub struct Catalog {
     properties: Vec<Box<dyn Property>>,
-    situations: Vec<Box<dyn Sometimes>>,
-}
-
-/// A name a catalog does not hold; its `Display` is one line listing the valid names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownName {
-    /// `property` or `situation`.
-    pub kind: &'static str,
-    pub name: String,
-    pub valid: Vec<&'static str>,
-}
-
-impl fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown {} '{}' (valid: {})",
-            self.kind,
-            self.name,
-            self.valid.join(", ")
-        )
-    }
-}
-
-impl std::error::Error for UnknownName {}
-
-/// One property that did not hold on a history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    pub property: &'static str,
-    pub contract: &'static str,
-    pub explanation: String,
-    /// Indices into the history's calls that show it.
-    pub calls: Vec<usize>,
-    /// Indices into the history's events that show it.
-    pub events: Vec<usize>,
-}
-
-/// What a catalog said about one history.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Judgement {
-    /// The properties that did not hold, in catalog order.
-    pub violations: Vec<Violation>,
-    /// The sometimes situations the history reached, in catalog order.
-    pub hits: Vec<&'static str>,
-}
-
-impl Judgement {
-    /// The violation of `property`, if it was violated.
-    pub fn violation(&self, property: &str) -> Option<&Violation> {
-        self.violations.iter().find(|v| v.property == property)
-    }
+    sometimes: Vec<Box<dyn Sometimes>>,
 }
 
 impl Catalog {
-    /// No property and no situation.
+    /// A catalog with nothing in it.
     pub fn empty() -> Catalog {
         Catalog {
             properties: Vec::new(),
-            situations: Vec::new(),
+            sometimes: Vec::new(),
         }
     }
 
-    /// Every built-in property (the mission property first) and situation.
+    /// Every built-in property ([`builtin()`], mission property first), then every
+    /// built-in sometimes situation ([`builtin_sometimes()`]).
     pub fn builtin() -> Catalog {
-        let mut c = Catalog::empty();
-        for p in builtin() {
-            c = c.with_property(p);
-        }
-        for s in builtin_sometimes() {
-            c = c.with_sometimes(s);
-        }
-        c
+        let catalog = builtin()
+            .into_iter()
+            .fold(Catalog::empty(), Catalog::with_property);
+        builtin_sometimes()
+            .into_iter()
+            .fold(catalog, Catalog::with_sometimes)
     }
 
-    fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.properties
-            .iter()
-            .map(|p| p.name())
-            .chain(self.situations.iter().map(|s| s.name()))
-    }
-
-    /// The catalog with `property` added last.
+    /// This catalog with `property` added after the others.
     ///
     /// # Panics
-    /// If the catalog already holds a property or situation of that name: reports and
-    /// case files find properties by name, so two of one name would be ambiguous.
+    ///
+    /// If the catalog already has a property or a sometimes situation of that name: a
+    /// name must say which check it is in every report.
     pub fn with_property(mut self, property: Box<dyn Property>) -> Catalog {
-        let name = property.name();
-        assert!(
-            self.names().all(|n| n != name),
-            "the catalog already holds a property or situation named {name}"
-        );
+        self.assert_new(property.name());
         self.properties.push(property);
         self
     }
 
-    /// The catalog with `situation` added last.
+    /// This catalog with `situation` added after the others.
     ///
     /// # Panics
-    /// If the name is taken, as for [`Catalog::with_property`].
+    ///
+    /// If the catalog already has a property or a sometimes situation of that name.
     pub fn with_sometimes(mut self, situation: Box<dyn Sometimes>) -> Catalog {
-        let name = situation.name();
-        assert!(
-            self.names().all(|n| n != name),
-            "the catalog already holds a property or situation named {name}"
-        );
-        self.situations.push(situation);
+        self.assert_new(situation.name());
+        self.sometimes.push(situation);
         self
     }
 
-    /// The same catalog with only the properties named in `names` (every situation
-    /// kept); names it does not hold are ignored.
+    fn assert_new(&self, name: &str) {
+        let taken = self.properties().any(|p| p.name() == name)
+            || self.sometimes().any(|s| s.name() == name);
+        assert!(
+            !taken,
+            "the catalog already has a property or sometimes situation named '{name}'"
+        );
+    }
+
+    /// The same catalog with only the properties named in `names` (every sometimes
+    /// situation kept); names it does not hold are ignored.
     pub fn only(mut self, names: &[&str]) -> Catalog {
         self.properties.retain(|p| names.contains(&p.name()));
         self
     }
 
-    /// The properties, in order.
+    /// The properties, in catalog order.
     pub fn properties(&self) -> impl Iterator<Item = &dyn Property> + '_ {
         self.properties.iter().map(|p| p.as_ref())
     }
 
-    /// The sometimes situations, in order.
-    pub fn situations(&self) -> impl Iterator<Item = &dyn Sometimes> + '_ {
-        self.situations.iter().map(|s| s.as_ref())
+    /// The sometimes situations, in catalog order.
+    pub fn sometimes(&self) -> impl Iterator<Item = &dyn Sometimes> + '_ {
+        self.sometimes.iter().map(|s| s.as_ref())
     }
 
-    /// The property named `name`; the error lists the valid names.
+    /// The property named `name`.
     pub fn property(&self, name: &str) -> Result<&dyn Property, UnknownName> {
         self.properties()
             .find(|p| p.name() == name)
@@ -152,18 +121,19 @@ impl Catalog {
             })
     }
 
-    /// The situation named `name`; the error lists the valid names.
+    /// The sometimes situation named `name`.
     pub fn situation(&self, name: &str) -> Result<&dyn Sometimes, UnknownName> {
-        self.situations()
+        self.sometimes()
             .find(|s| s.name() == name)
             .ok_or_else(|| UnknownName {
-                kind: "situation",
+                kind: "sometimes situation",
                 name: name.to_string(),
-                valid: self.situations().map(|s| s.name()).collect(),
+                valid: self.sometimes().map(|s| s.name()).collect(),
             })
     }
 
-    /// Checks every property and situation against `h`.
+    /// Checks every property and tries every sometimes situation on `h`, in catalog
+    /// order. Pure: the same history gets the same judgement.
     pub fn judge(&self, h: &History) -> Judgement {
         let violations = self
             .properties()
@@ -183,7 +153,7 @@ impl Catalog {
             })
             .collect();
         let hits = self
-            .situations()
+            .sometimes()
             .filter(|s| s.hit(h))
             .map(|s| s.name())
             .collect();
@@ -191,65 +161,142 @@ impl Catalog {
     }
 }
 
+/// The names, in catalog order.
+impl fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalog")
+            .field(
+                "properties",
+                &self.properties().map(|p| p.name()).collect::<Vec<_>>(),
+            )
+            .field(
+                "sometimes",
+                &self.sometimes().map(|s| s.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// A name the catalog does not have, with the names it has of that kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    /// `"property"` or `"sometimes situation"`.
+    pub kind: &'static str,
+    /// The name asked for.
+    pub name: String,
+    /// The catalog's names of that kind, in catalog order.
+    pub valid: Vec<&'static str>,
+}
+
+/// One line: `unknown property 'x' (valid: a, b, c)`.
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let valid = if self.valid.is_empty() {
+            "none".to_string()
+        } else {
+            self.valid.join(", ")
+        };
+        write!(f, "unknown {} '{}' (valid: {valid})", self.kind, self.name)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtin::{NoCallHangs, StateDuringDelete};
     use crate::history::Op;
     use crate::testing::*;
 
-    /// A property that fails on any call to container `bad`.
-    struct NoBad;
+    /// A property violated by every history with a call, showing call 0 and event 0.
+    struct FirstCallIsWrong;
 
-    impl Property for NoBad {
+    impl Property for FirstCallIsWrong {
         fn name(&self) -> &'static str {
-            "no_bad"
+            "first_call_is_wrong"
         }
+
         fn contract(&self) -> &'static str {
-            "test"
+            "a test's"
         }
+
         fn check(&self, h: &History) -> Verdict {
-            match h.calls.iter().position(|c| c.container == "bad") {
-                Some(i) => Verdict::Violation {
-                    explanation: "bad".into(),
-                    calls: vec![i],
-                    events: vec![0],
-                },
-                None => Verdict::Pass,
+            if h.calls.is_empty() {
+                return Verdict::Pass;
+            }
+            Verdict::Violation {
+                explanation: "wrong".to_string(),
+                calls: vec![0],
+                events: vec![0],
             }
         }
     }
 
     #[test]
-    fn a_user_property_joins_the_builtins_and_keeps_its_evidence() {
-        let c = Catalog::builtin().with_property(Box::new(NoBad));
-        assert_eq!(c.properties().last().map(|p| p.name()), Some("no_bad"));
-        let h = history(vec![call(Op::State, "bad", 0, 1)]).exit("bad", 0, None, 2);
-        let j = c.judge(&h);
-        let v = j.violation("no_bad").expect("violated");
-        assert_eq!((v.calls.clone(), v.events.clone()), (vec![0], vec![0]));
-        assert!(c.judge(&history(vec![])).violations.is_empty());
+    fn builtin_holds_every_builtin_check_in_order() {
+        let catalog = Catalog::builtin();
+        let names: Vec<&str> = catalog.properties().map(|p| p.name()).collect();
+        let expected: Vec<&str> = builtin().iter().map(|p| p.name()).collect();
+        assert_eq!(names, expected);
+        let names: Vec<&str> = catalog.sometimes().map(|s| s.name()).collect();
+        let expected: Vec<&str> = builtin_sometimes().iter().map(|s| s.name()).collect();
+        assert_eq!(names, expected);
     }
 
     #[test]
-    fn an_unknown_name_lists_the_valid_ones() {
-        let c = Catalog::empty().with_property(Box::new(NoBad));
-        let e = c.property("nope").err().expect("unknown");
-        assert_eq!(e.to_string(), "unknown property 'nope' (valid: no_bad)");
-        assert!(c.situation("x").is_err());
+    fn judge_checks_in_catalog_order_and_keeps_events() {
+        let catalog = Catalog::empty()
+            .with_property(Box::new(FirstCallIsWrong))
+            .with_property(Box::new(NoCallHangs))
+            .with_sometimes(Box::new(StateDuringDelete));
+        let h = history(vec![
+            call(Op::Delete, "c", 0, 20),
+            call(Op::State, "c", 10, 30).timed_out(),
+        ])
+        .exit("c", 0, None, 5);
+        let judgement = catalog.judge(&h);
+        let violated: Vec<&str> = judgement.violations.iter().map(|v| v.property).collect();
+        assert_eq!(violated, ["first_call_is_wrong", "no_call_hangs"]);
+        assert_eq!(judgement.hits, ["state_during_delete"]);
+        let wrong = judgement.violation("first_call_is_wrong").unwrap();
         assert_eq!(
-            Catalog::builtin()
-                .only(&["no_call_hangs"])
-                .properties()
-                .count(),
-            1
+            (wrong.calls.as_slice(), wrong.events.as_slice()),
+            (&[0][..], &[0][..])
         );
+        assert_eq!(wrong.contract, "a test's");
+        assert_eq!(judgement.violation("no_call_hangs").unwrap().calls, [1]);
+        assert!(judgement.violation("exit_status_agrees").is_none());
     }
 
     #[test]
-    #[should_panic(expected = "already holds a property or situation named no_bad")]
-    fn a_duplicate_name_is_refused() {
-        let _ = Catalog::empty()
-            .with_property(Box::new(NoBad))
-            .with_property(Box::new(NoBad));
+    fn names_are_looked_up_and_unknown_ones_list_the_valid_ones() {
+        let catalog = Catalog::empty()
+            .with_property(Box::new(NoCallHangs))
+            .with_property(Box::new(FirstCallIsWrong));
+        assert_eq!(
+            catalog.property("no_call_hangs").unwrap().name(),
+            "no_call_hangs"
+        );
+        let unknown = catalog.property("x").err().unwrap();
+        assert_eq!(
+            unknown.to_string(),
+            "unknown property 'x' (valid: no_call_hangs, first_call_is_wrong)"
+        );
+        let unknown = catalog.situation("no_call_hangs").err().unwrap();
+        assert_eq!(
+            unknown.to_string(),
+            "unknown sometimes situation 'no_call_hangs' (valid: none)"
+        );
+        let catalog = catalog.with_sometimes(Box::new(StateDuringDelete));
+        assert!(catalog.situation("state_during_delete").is_ok());
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "the catalog already has a property or sometimes situation named 'no_call_hangs'"
+    )]
+    fn a_duplicate_name_panics() {
+        let _ = Catalog::builtin().with_property(Box::new(NoCallHangs));
     }
 }

@@ -25,8 +25,11 @@ pub enum Verdict {
     /// The property does not hold; `calls` and `events` index into the history's
     /// `calls` and `events` and show the evidence.
     Violation {
+        /// What went wrong, naming the evidence (see [`History::describe`]).
         explanation: String,
+        /// Indices into the history's `calls`.
         calls: Vec<usize>,
+        /// Indices into the history's `events`.
         events: Vec<usize>,
     },
 }

@@ -1,12 +1,37 @@
-//! Terse builders for hand-written histories in unit tests.
+//! Terse builders for hand-written histories, for unit tests of properties: those of
+//! this crate, and those of any crate that writes its own (enable the cargo feature
+//! `testing`, e.g. as a dev-dependency: `properties = { workspace = true, features =
+//! ["testing"] }`).
+//!
+//! A [`call`] is a successful, unlisted call by lane 0 to the shim of sandbox `s`; its
+//! methods change one thing each. A [`history`] holds the calls, counts every id a
+//! Create was issued for as created, and ends at 1 s; [`History::exit`] adds TaskExit
+//! events. Times are ns since the run started.
+//!
+//! ```
+//! use properties::testing::*;
+//! use properties::{Code, Op, Property, StateNeverErrorsForKnownId, TaskStatus, Verdict};
+//!
+//! let h = history(vec![
+//!     call(Op::Create, "c", 0, 10),
+//!     call(Op::State, "c", 20, 30).listed().replies(status(TaskStatus::Created)),
+//!     call(Op::Delete, "c", 40, 60),
+//!     call(Op::State, "c", 50, 70).listed().fails(Code::Unknown).lane(1),
+//! ])
+//! .exit("c", 0, None, 45);
+//! let verdict = StateNeverErrorsForKnownId.check(&h);
+//! assert_eq!(evidence(verdict), (vec![3], vec![]));
+//! assert_eq!(StateNeverErrorsForKnownId.check(&history(vec![])), Verdict::Pass);
+//! ```
 
 use crate::history::{
     Call, Code, Event, Failure, History, Op, Outcome, Reply, TaskExit, TaskStatus,
 };
 use crate::property::Verdict;
 
-/// A call on `container` by lane 0, invoked and returned at the given times, that
-/// succeeded with an empty reply and was not listed at invocation.
+/// A call of `op` on `container` by lane 0 to sandbox `s`'s shim, invoked and returned
+/// at the given times, that succeeded with an empty reply and was not listed at
+/// invocation.
 pub fn call(op: Op, container: &str, invoked_ns: u64, returned_ns: u64) -> Call {
     Call {
         lane: 0,
@@ -27,7 +52,7 @@ pub const KILL9: Op = Op::Kill {
     all: true,
 };
 
-/// A State answer with `status` and no exit.
+/// An answer with `status`, pid 42 and no exit (as State answers before the exit).
 pub fn status(status: TaskStatus) -> Reply {
     Reply {
         status,
@@ -36,7 +61,8 @@ pub fn status(status: TaskStatus) -> Reply {
     }
 }
 
-/// An answer reporting an exit with `code` at `at_ns` (status Stopped).
+/// An answer reporting pid 42's exit with `code` at `at_ns` (status Stopped), as Wait,
+/// State after the exit and Delete answer.
 pub fn exited(code: u32, at_ns: u64) -> Reply {
     Reply {
         status: TaskStatus::Stopped,
@@ -47,29 +73,37 @@ pub fn exited(code: u32, at_ns: u64) -> Reply {
 }
 
 impl Call {
-    /// Sent to the shim of sandbox `sandbox` (default `s`).
+    /// The call with its shim changed to sandbox `sandbox`'s (the builder's is `s`).
     pub fn on(mut self, sandbox: &str) -> Call {
         self.sandbox = sandbox.to_string();
         self
     }
 
+    /// The call as made by client lane `lane` (the builder's is 0).
     pub fn lane(mut self, lane: u32) -> Call {
         self.lane = lane;
         self
     }
 
-    /// containerd held the id in its task list at invocation.
+    /// The call with containerd holding the id in its task list at invocation.
     pub fn listed(mut self) -> Call {
         self.listed_at_invoke = true;
         self
     }
 
+    /// The call sent by a client straight to the shim's socket, not by containerd.
+    pub fn direct(mut self) -> Call {
+        self.direct = true;
+        self
+    }
+
+    /// The call answered successfully with `reply`.
     pub fn replies(mut self, reply: Reply) -> Call {
         self.result = Outcome::Ok(reply);
         self
     }
 
-    /// The shim answered with error status `code`.
+    /// The call answered with error status `code`, whose message is the code's name.
     pub fn fails(mut self, code: Code) -> Call {
         self.result = Outcome::Err(Failure::Status {
             code,
@@ -78,17 +112,19 @@ impl Call {
         self
     }
 
+    /// The call's connection closed before an answer came (at its return time).
     pub fn closed(mut self) -> Call {
         self.result = Outcome::Err(Failure::Closed);
         self
     }
 
+    /// The client gave up on the call at its return time.
     pub fn timed_out(mut self) -> Call {
         self.result = Outcome::Err(Failure::Timeout);
         self
     }
 
-    /// Never returned before the run ended.
+    /// The call never returned before the run ended (its return time is dropped).
     pub fn pending(mut self) -> Call {
         self.returned_ns = None;
         self.result = Outcome::Pending;
@@ -96,7 +132,8 @@ impl Call {
     }
 }
 
-/// A history of `calls` ending at 1 s; every id a Create was issued for counts as created.
+/// A history of `calls`, without events, ending at 1 s with an empty final state;
+/// every id a Create was issued for counts as created.
 pub fn history(calls: Vec<Call>) -> History {
     let created_ids = calls
         .iter()
@@ -112,7 +149,9 @@ pub fn history(calls: Vec<Call>) -> History {
 }
 
 impl History {
-    /// Adds a TaskExit for `container` with `code`, exit time `exited_at_ns`, received at `at_ns`.
+    /// The history with a TaskExit added after its events: pid 42 of `container`
+    /// exited with `code` at `exited_at_ns` (or an event without an exit time), and
+    /// containerd received it at `at_ns`.
     pub fn exit(
         mut self,
         container: &str,
@@ -131,7 +170,11 @@ impl History {
     }
 }
 
-/// The calls and events a verdict points at; panics on a pass.
+/// The calls and events a violation points at.
+///
+/// # Panics
+///
+/// If the verdict is a pass, so that a test expecting a violation fails there.
 pub fn evidence(verdict: Verdict) -> (Vec<usize>, Vec<usize>) {
     match verdict {
         Verdict::Violation { calls, events, .. } => (calls, events),

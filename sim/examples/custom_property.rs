@@ -74,11 +74,17 @@ mod tests {
             op: Op::Create,
             invoked_ns: 0,
             returned_ns: Some(1),
-            result: Outcome::Ok(Reply { pid, ..Reply::default() }),
+            result: Outcome::Ok(Reply {
+                pid,
+                ..Reply::default()
+            }),
             listed_at_invoke: false,
             direct: false,
         };
-        let h = |pid| History { calls: vec![create(pid)], ..History::default() };
+        let h = |pid| History {
+            calls: vec![create(pid)],
+            ..History::default()
+        };
         assert!(CreateAnswersPid.check(&h(1010)).is_pass());
         assert!(!CreateAnswersPid.check(&h(0)).is_pass());
     }

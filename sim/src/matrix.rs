@@ -95,7 +95,7 @@ pub fn run_matrix(
                     .map(|&i| case_replay_command(profile, campaign, i, !shape.shim_calls)),
             });
         }
-        for s in catalog.situations() {
+        for s in catalog.sometimes() {
             let situation = s.name();
             sometimes.push(Coverage {
                 profile,

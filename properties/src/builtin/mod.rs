@@ -30,7 +30,8 @@ pub use unknown_id_is_not_found::UnknownIdIsNotFound;
 
 use crate::property::{Property, Sometimes};
 
-/// Every built-in property, the mission property first.
+/// Every built-in property, the mission property first ([`Catalog::builtin`](crate::Catalog::builtin)
+/// holds them in this order).
 pub fn builtin() -> Vec<Box<dyn Property>> {
     vec![
         Box::new(StateNeverErrorsForKnownId),
@@ -46,7 +47,8 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
     ]
 }
 
-/// Every built-in sometimes situation.
+/// Every built-in sometimes situation ([`Catalog::builtin`](crate::Catalog::builtin) holds
+/// them in this order).
 pub fn builtin_sometimes() -> Vec<Box<dyn Sometimes>> {
     vec![
         Box::new(StateDuringDelete),

@@ -36,13 +36,17 @@ impl Property for NoCallHangs {
                 .returned_ns
                 .unwrap_or(h.ended_ns)
                 .saturating_sub(c.invoked_ns);
-            let took = fmt_ns(took_ns);
             let hung = match c.result {
-                Outcome::Err(Failure::Timeout) => format!("the client gave up after {took}"),
-                Outcome::Pending if took_ns > HANG_BOUND_NS => {
-                    format!("it had not returned {took} later, when the run ended")
+                Outcome::Err(Failure::Timeout) => {
+                    format!("the client gave up after {}", fmt_ns(took_ns))
                 }
-                _ if took_ns > HANG_BOUND_NS => format!("it took {took}"),
+                Outcome::Pending if took_ns > HANG_BOUND_NS => {
+                    format!(
+                        "it had not returned {} later, when the run ended",
+                        fmt_ns(took_ns)
+                    )
+                }
+                _ if took_ns > HANG_BOUND_NS => format!("it took {}", fmt_ns(took_ns)),
                 _ => continue,
             };
             return Verdict::violation(

@@ -15,11 +15,13 @@ pub struct Call {
     pub container: String,
     /// The sandbox whose shim got the call.
     pub sandbox: String,
+    /// The operation.
     pub op: Op,
     /// Simulated time of invocation, in ns since the run started.
     pub invoked_ns: u64,
     /// Simulated time of return; `None` if it never returned before the run ended.
     pub returned_ns: Option<u64>,
+    /// What came back.
     pub result: Outcome,
     /// Whether containerd held `container` in its task list when it decided to make the
     /// call: when the call was invoked, or, for a State made by a List, when the List

@@ -3,8 +3,11 @@
 /// A `/tasks/exit` event (containerd's `events/task.proto` `TaskExit`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskExit {
+    /// The task (container) id.
     pub container: String,
+    /// The process that exited.
     pub pid: u32,
+    /// Its exit code.
     pub exit_status: u32,
     /// The exit time the event carries, in simulated ns; `None` if it carries none.
     pub exited_at_ns: Option<u64>,
@@ -23,6 +26,7 @@ impl TaskExit {
 /// An event containerd received; more kinds may be added.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// `/tasks/exit`.
     TaskExit(TaskExit),
 }
 

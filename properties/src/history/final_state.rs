@@ -21,12 +21,24 @@ pub struct FinalState {
 }
 
 impl FinalState {
-    /// The shims (by id) whose container map still holds `container`.
+    /// The shims (by sandbox id, ascending) still alive whose container map still holds
+    /// `container`; empty when no shim does.
+    ///
+    /// ```
+    /// use properties::FinalState;
+    /// let fin = FinalState {
+    ///     shims: [("s".to_string(), ["c".to_string()].into())].into(),
+    ///     ..FinalState::default()
+    /// };
+    /// assert_eq!(fin.shims_holding("c").collect::<Vec<_>>(), ["s"]);
+    /// assert_eq!(fin.shims_holding("d").count(), 0);
+    /// ```
     pub fn shims_holding<'a>(&'a self, container: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         held_by(&self.shims, container)
     }
 
-    /// The agents (by sandbox id) that still have `container` in their guest.
+    /// The agents (by sandbox id, ascending) that still have `container` in their
+    /// guest; empty when none does.
     pub fn guests_holding<'a>(&'a self, container: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         held_by(&self.guests, container)
     }

@@ -18,7 +18,8 @@ pub use op::{Op, TaskStatus};
 pub use outcome::{Code, Failure, Outcome, Reply};
 
 /// One run's history. Call and event indices (positions in `calls` and `events`) are
-/// how verdicts point at evidence.
+/// how verdicts point at evidence. Built by a recorder, or by struct literal
+/// (`History { calls, ..History::default() }`; see also the `testing` builders).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct History {
     /// Every Task API call containerd made to a shim, in invocation order.
@@ -30,11 +31,28 @@ pub struct History {
     pub created_ids: BTreeSet<String>,
     /// Simulated time at which the run ended and `final_state` was taken, in ns.
     pub ended_ns: u64,
+    /// What was left in the world when the run ended.
     pub final_state: FinalState,
 }
 
 impl History {
-    /// The calls on `container`, with their indices.
+    /// The calls on `container` (exactly that id), with their indices, in index order.
+    /// O(n) per call; a check that asks for many containers builds a
+    /// [`ContainerIndex`](crate::ContainerIndex) once instead.
+    ///
+    /// ```
+    /// # use properties::{Call, History, Op, Outcome};
+    /// # fn call(op: Op, container: &str, invoked_ns: u64) -> Call {
+    /// #     Call { lane: 0, container: container.into(), sandbox: "s".into(), op, invoked_ns,
+    /// #            returned_ns: None, result: Outcome::Pending, listed_at_invoke: false, direct: false }
+    /// # }
+    /// let h = History {
+    ///     calls: vec![call(Op::Create, "c", 0), call(Op::Create, "d", 0), call(Op::State, "c", 5)],
+    ///     ..History::default()
+    /// };
+    /// let on_c: Vec<usize> = h.calls_for("c").map(|(i, _)| i).collect();
+    /// assert_eq!(on_c, [0, 2]);
+    /// ```
     pub fn calls_for<'a>(&'a self, container: &'a str) -> impl Iterator<Item = (usize, &'a Call)> {
         self.calls
             .iter()
@@ -42,14 +60,31 @@ impl History {
             .filter(move |(_, c)| c.container == container)
     }
 
-    /// Whether calls `a` and `b` overlap in time: neither returned before the other was
-    /// invoked.
+    /// Whether calls `a` and `b` (indices) overlap in time: neither returned strictly
+    /// before the other was invoked (see [`Call::precedes`]), so they may have taken
+    /// effect in either order. Symmetric; a call that never returned overlaps every call
+    /// invoked after it. Panics if an index is out of bounds.
+    ///
+    /// ```
+    /// # use properties::{Call, History, Op, Outcome};
+    /// # fn call(invoked_ns: u64, returned_ns: Option<u64>) -> Call {
+    /// #     Call { lane: 0, container: "c".into(), sandbox: "s".into(), op: Op::State,
+    /// #            invoked_ns, returned_ns, result: Outcome::Pending, listed_at_invoke: false, direct: false }
+    /// # }
+    /// let h = History {
+    ///     calls: vec![call(20, Some(40)), call(40, Some(50)), call(41, Some(50)), call(0, None)],
+    ///     ..History::default()
+    /// };
+    /// assert!(h.overlapping(0, 1)); // touching at 40 ns
+    /// assert!(!h.overlapping(0, 2)); // returned at 40, the other invoked at 41
+    /// assert!(h.overlapping(2, 3)); // never returned
+    /// ```
     pub fn overlapping(&self, a: usize, b: usize) -> bool {
         let (a, b) = (&self.calls[a], &self.calls[b]);
         !a.precedes(b) && !b.precedes(a)
     }
 
-    /// The TaskExit events, with their indices.
+    /// The TaskExit events, with their indices in `events`, in order of receipt.
     pub fn task_exits(&self) -> impl Iterator<Item = (usize, &TaskExit)> {
         self.events
             .iter()
@@ -57,15 +92,50 @@ impl History {
             .filter_map(|(i, e)| e.as_task_exit().map(|exit| (i, exit)))
     }
 
-    /// Whether a Create of `container` was in flight at some instant of
-    /// `[from_ns, to_ns]`. Observations on either side of such a window may belong to
-    /// different incarnations of the id, so properties do not compare them.
+    /// Whether a Create of `container` (whatever its outcome) was in flight at some
+    /// instant of `[from_ns, to_ns]` (bounds included): invoked at or before `to_ns`
+    /// and not returned before `from_ns` (a pending Create is in flight until the end of
+    /// time). Observations on either side of such a window may belong to different
+    /// incarnations of the id, so properties do not compare them. O(n) per call; see
+    /// [`ContainerIndex::create_in_flight`](crate::ContainerIndex::create_in_flight)
+    /// for the same answer in O(log n).
+    ///
+    /// ```
+    /// # use properties::{Call, History, Op, Outcome};
+    /// # fn create(invoked_ns: u64, returned_ns: Option<u64>) -> Call {
+    /// #     Call { lane: 0, container: "c".into(), sandbox: "s".into(), op: Op::Create,
+    /// #            invoked_ns, returned_ns, result: Outcome::Pending, listed_at_invoke: false, direct: false }
+    /// # }
+    /// let h = History { calls: vec![create(100, Some(110))], ..History::default() };
+    /// assert!(h.create_in_flight("c", 0, 100));
+    /// assert!(h.create_in_flight("c", 110, 200));
+    /// assert!(!h.create_in_flight("c", 111, 200));
+    /// assert!(!h.create_in_flight("d", 0, u64::MAX));
+    /// ```
     pub fn create_in_flight(&self, container: &str, from_ns: u64, to_ns: u64) -> bool {
         self.calls_for(container)
             .any(|(_, c)| c.op == Op::Create && c.invoked_ns <= to_ns && from_ns <= c.end_ns())
     }
 
-    /// `call #i <call>`, for explanations.
+    /// `call #i (<call>)`, how explanations name call `i` (see [`Call`]'s `Display`).
+    /// Panics if `i` is out of bounds.
+    ///
+    /// ```
+    /// # use properties::{Call, History, Op, Outcome};
+    /// let state = Call {
+    ///     lane: 3,
+    ///     container: "c".into(),
+    ///     sandbox: "s".into(),
+    ///     op: Op::State,
+    ///     invoked_ns: 1_000,
+    ///     returned_ns: None,
+    ///     result: Outcome::Pending,
+    ///     listed_at_invoke: true,
+    ///     direct: false,
+    /// };
+    /// let h = History { calls: vec![state], ..History::default() };
+    /// assert_eq!(h.describe(0), "call #0 (lane 3 State c [0.000001s .. never] -> pending)");
+    /// ```
     pub fn describe(&self, i: usize) -> String {
         format!("call #{i} ({})", self.calls[i])
     }

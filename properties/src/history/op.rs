@@ -13,14 +13,23 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
+    /// Create the task (the container's init process, not started).
     Create,
+    /// Start the created task.
     Start,
+    /// Ask for the task's status, pid and exit.
     State,
+    /// Send `signal` to the task's init process, or to all its processes if `all`.
     Kill { signal: u32, all: bool },
+    /// Block until the task exits; answers its exit.
     Wait,
+    /// Delete the task, answering its exit.
     Delete,
+    /// Ask the shim to exit if it holds no task.
     Shutdown,
+    /// Pause the task.
     Pause,
+    /// Resume the paused task.
     Resume,
 }
 

@@ -11,8 +11,11 @@ use super::op::TaskStatus;
 /// `exited_at_ns`; Kill and Shutdown fill nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Reply {
+    /// The task's status (State only).
     pub status: TaskStatus,
+    /// The task's pid.
     pub pid: u32,
+    /// The exit code, 0 until the process exits.
     pub exit_status: u32,
     /// The process's exit time in simulated ns; `None` where the answer has no exit time.
     pub exited_at_ns: Option<u64>,
@@ -62,7 +65,7 @@ impl Code {
 /// Why a call did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Failure {
-    /// The shim answered with a ttrpc error status.
+    /// The shim answered with a ttrpc error status: its code and message as sent.
     Status { code: Code, message: String },
     /// The ttrpc connection closed before an answer came (containerd maps this to
     /// NotFound for State and Delete).
@@ -86,7 +89,9 @@ impl fmt::Display for Failure {
 /// What a call came back with.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
+    /// The shim answered successfully.
     Ok(Reply),
+    /// It did not.
     Err(Failure),
     /// The call had not returned when the run ended (exactly when `returned_ns` is `None`).
     Pending,

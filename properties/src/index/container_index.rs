@@ -12,7 +12,7 @@ use crate::history::{History, Op};
 /// use properties::{Call, ContainerIndex, History, Op, Outcome};
 /// # fn call(op: Op, container: &str, invoked_ns: u64, returned_ns: u64) -> Call {
 /// #     Call { lane: 0, container: container.into(), sandbox: "s".into(), op, invoked_ns,
-/// #            returned_ns: Some(returned_ns), result: Outcome::Pending, listed_at_invoke: false }
+/// #            returned_ns: Some(returned_ns), result: Outcome::Pending, listed_at_invoke: false, direct: false }
 /// # }
 /// let h = History {
 ///     calls: vec![

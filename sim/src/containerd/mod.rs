@@ -26,8 +26,8 @@ use crate::net::rpc::{Handler, Liveness};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcError, TtrpcHandler};
 use crate::recorder::Recorder;
 pub use errdefs::CtrdError;
-pub use rules::ErrClass;
 use properties::{Code, Failure, Op, Outcome, Reply, TaskStatus};
+pub use rules::ErrClass;
 
 /// `io.containerd.timeout.task.state`.
 pub const STATE_TIMEOUT: Duration = Duration::from_secs(2);

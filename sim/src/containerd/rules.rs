@@ -57,7 +57,10 @@ mod tests {
         assert_eq!(class_of_code(Code::UNKNOWN), ErrClass::Unknown);
         assert_eq!(class_of_code(Code::INTERNAL), ErrClass::Unknown);
         assert_eq!(class_of_code(Code::UNAVAILABLE), ErrClass::Unavailable);
-        assert_eq!(class_of_code(Code::DEADLINE_EXCEEDED), ErrClass::DeadlineExceeded);
+        assert_eq!(
+            class_of_code(Code::DEADLINE_EXCEEDED),
+            ErrClass::DeadlineExceeded
+        );
     }
 
     #[test]
