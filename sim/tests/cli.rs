@@ -89,7 +89,7 @@ fn clap_errors_keep_their_details_and_point_to_the_right_help() {
             "1",
             "--tasks-only",
         ],
-        "--campaign <CAMPAIGN>",
+        "the argument '--seed <SEED>' cannot be used with '--tasks-only'",
     );
 }
 
@@ -146,7 +146,7 @@ fn a_scenario_replay_shows_lanes_log_metric_and_verdicts() {
     assert_eq!(code, 0, "{stderr}");
     for expected in [
         "| lane ",
-        "* < Unknown: failed to find container race-test-",
+        "* < Unknown: failed to find container race-te",
         "get state for race-test-",
         "its error chain:\nfailed to handle message handler TaskRequest\n\nCaused by:\n    0: state process\n    1: failed to find container race-test-",
         "state_never_errors_for_known_id VIOLATED: ",
