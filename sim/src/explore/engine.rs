@@ -87,10 +87,10 @@ impl Campaign {
 
     /// The value tree of case `index`.
     pub fn case_tree(&self, index: u64) -> impl ValueTree<Value = Case> {
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&self.number.to_le_bytes());
-        seed[8..16].copy_from_slice(&index.to_le_bytes());
-        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&self.number.to_le_bytes());
+        key[8..16].copy_from_slice(&index.to_le_bytes());
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &key);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
         strategy::case(self.shape)
             .new_tree(&mut runner)
