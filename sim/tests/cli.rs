@@ -399,3 +399,27 @@ fn bench_json_has_the_documented_keys() {
         serde_json::Value::Null
     );
 }
+
+/// A RUSTFLAGS in the environment replaces `.cargo/config.toml`'s `--cfg madsim`: the
+/// build stops at once with the fix, not minutes later with errors that never name it.
+#[test]
+fn a_build_without_cfg_madsim_stops_with_the_fix() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = scratch("no-cfg-madsim");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["check", "--quiet", "-p", "madsim-cfg", "--target-dir"])
+        .arg(&target)
+        .current_dir(&root)
+        .env("RUSTFLAGS", "-C debuginfo=0")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("must be built with `--cfg madsim`")
+            && stderr.contains("Fix: unset RUSTFLAGS"),
+        "{stderr}"
+    );
+}
