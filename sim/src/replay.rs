@@ -162,7 +162,7 @@ fn write_tally(out: &mut String, t: &Tally) {
     }
     let _ = writeln!(
         out,
-        "\nthe article's grep: {} `get state for` errors, {} `Container not found in state query` warnings",
+        "\nthe article's grep -c over this run's log: {} `get state for` errors, {} `Container not found in state query` warnings",
         t.get_state_errors, t.not_found_warnings
     );
     if let Some(e) = &t.first_error {
