@@ -56,31 +56,27 @@ impl std::io::Write for Captured {
 }
 
 /// The subscriber of one run: warnings and errors tallied into `tally` always, and the
-/// log written where `output` says (into `captured` for [`LogOutput::Capture`]).
+/// log written where `output` says (into `captured` for [`LogOutput::Capture`]). A quiet
+/// run has no log layer at all: an absent layer would still enable every span and event.
 pub fn subscriber(
     output: LogOutput,
     tally: Arc<LogTally>,
     captured: &Captured,
-) -> impl Subscriber + Send + Sync {
+) -> Box<dyn Subscriber + Send + Sync> {
+    let tally = TallyLayer(tally).with_filter(LevelFilter::WARN);
     let writer = match output {
-        LogOutput::Quiet => None,
-        LogOutput::Stdout => Some(BoxMakeWriter::new(std::io::stdout)),
+        LogOutput::Quiet => return Box::new(Registry::default().with(tally)),
+        LogOutput::Stdout => BoxMakeWriter::new(std::io::stdout),
         LogOutput::Capture => {
             let sink = captured.clone();
-            Some(BoxMakeWriter::new(move || sink.clone()))
+            BoxMakeWriter::new(move || sink.clone())
         }
     };
-    let fmt_layer = writer.map(|writer| {
-        tracing_subscriber::fmt::layer()
-            .with_timer(SimTime)
-            .with_target(false)
-            .with_ansi(false)
-            .with_writer(writer)
-            .with_filter(
-                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-            )
-    });
-    Registry::default()
-        .with(TallyLayer(tally).with_filter(LevelFilter::WARN))
-        .with(fmt_layer)
+    let log = tracing_subscriber::fmt::layer()
+        .with_timer(SimTime)
+        .with_target(false)
+        .with_ansi(false)
+        .with_writer(writer)
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    Box::new(Registry::default().with(tally).with(log))
 }

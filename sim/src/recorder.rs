@@ -54,6 +54,8 @@ pub struct Recorder {
 struct Inner {
     hasher: DefaultHasher,
     calls: Vec<Call>,
+    /// How many calls moved into a history already (slots count on from there).
+    taken: usize,
     events: Vec<Event>,
     created_ids: BTreeSet<String>,
     /// containerd's task list, mirrored.
@@ -91,7 +93,7 @@ impl Recorder {
         let mut inner = self.inner.lock().unwrap();
         let invoked_ns = ns(sim_now());
         (lane, op, id, invoked_ns).hash(&mut inner.hasher);
-        let slot = CallSlot(inner.calls.len());
+        let slot = CallSlot(inner.taken + inner.calls.len());
         let listed_at_invoke = listed.unwrap_or_else(|| inner.listed.contains(id));
         if op == Op::Create {
             inner.created_ids.insert(id.to_string());
@@ -115,7 +117,8 @@ impl Recorder {
         let now = ns(sim_now());
         let mut inner = self.inner.lock().unwrap();
         (slot.0, now, &result).hash(&mut inner.hasher);
-        if let Some(call) = inner.calls.get_mut(slot.0) {
+        let kept = slot.0.checked_sub(inner.taken);
+        if let Some(call) = kept.and_then(|i| inner.calls.get_mut(i)) {
             call.returned_ns = Some(now);
             call.result = result;
         }
@@ -146,13 +149,16 @@ impl Recorder {
         self.inner.lock().unwrap().hasher.finish()
     }
 
-    /// The history so far, ended now with `final_state`.
+    /// The history so far, ended now with `final_state`. The calls, events and created
+    /// ids move into it (a run takes its history once, at its end); anything recorded
+    /// later is only hashed.
     pub fn history(&self, final_state: FinalState) -> History {
-        let inner = self.inner.lock().unwrap();
+        let mut inner = self.inner.lock().unwrap();
+        inner.taken += inner.calls.len();
         History {
-            calls: inner.calls.clone(),
-            events: inner.events.clone(),
-            created_ids: inner.created_ids.clone(),
+            calls: std::mem::take(&mut inner.calls),
+            events: std::mem::take(&mut inner.events),
+            created_ids: std::mem::take(&mut inner.created_ids),
             ended_ns: ns(sim_now()),
             final_state,
         }
