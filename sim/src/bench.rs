@@ -92,6 +92,93 @@ pub struct BenchReport {
     pub shrunk_calls: Spread,
 }
 
+/// The report as a table for a terminal.
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, o: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self;
+        let spread = |s: &Spread| {
+            format!(
+                "median {:.1}, min {:.1}, max {:.1} (n={})",
+                s.median, s.min, s.max, s.n
+            )
+        };
+        let opt =
+            |v: Option<f64>, unit: &str| v.map_or("n/a".to_string(), |v| format!("{v:.1}{unit}"));
+        writeln!(
+            o,
+            "kata-dst bench ({} workers for \"all cores\")",
+            r.workers
+        )?;
+        writeln!(o, "\nexploration (generated cases, rs-3.24)")?;
+        writeln!(
+            o,
+            "  cases/s, 1 core            {:>10.0}",
+            r.generated_cases_per_sec_1core
+        )?;
+        writeln!(
+            o,
+            "  cases/s, all cores         {:>10.0}",
+            r.generated_cases_per_sec_all
+        )?;
+        writeln!(o, "  simulated s per wall s     {:>10.0}", r.sim_speedup)?;
+        writeln!(o, "  long campaign              {:>10} cases at {:.0} cases/s, peak RSS {}, growth after warm-up {}", r.long_campaign_cases, r.long_campaign_cases_per_sec, opt(r.peak_rss_mb, " MB"), opt(r.rss_growth_pct, "%"))?;
+        writeln!(
+            o,
+            "\nthe article scenario (3 pods x 2 containers, 150 loops, judged by every property)"
+        )?;
+        writeln!(
+            o,
+            "  seeds/s, 1 core            {:>10.2}",
+            r.article_seeds_per_sec_1core
+        )?;
+        writeln!(
+            o,
+            "  seeds/s, all cores         {:>10.2}",
+            r.article_seeds_per_sec_all
+        )?;
+        writeln!(
+            o,
+            "  simulated s per wall s     {:>10.1}",
+            r.article_sim_speedup
+        )?;
+        writeln!(
+            o,
+            "\ntime to the first #12336 error on rs-3.24, side by side (ms)"
+        )?;
+        writeln!(
+            o,
+            "  kata-dst explore (cold)    {}; {} cases",
+            spread(&r.ms_to_first_violation),
+            spread(&r.cases_to_first_violation).replace(".0", "")
+        )?;
+        writeln!(
+            o,
+            "  kata-dst article seed      {}",
+            spread(&r.article_ms_to_first_error)
+        )?;
+        match &r.stress_ms_to_first_error {
+            Some(s) => {
+                writeln!(o, "  real-time stress method    {}", spread(s))?;
+                writeln!(
+                    o,
+                    "  detection ratio            {:>10.0}x (stress median / explore median)",
+                    r.detection_ratio.unwrap_or_default()
+                )?;
+            }
+            None => {
+                writeln!(o, "  real-time stress method    skipped (--stress-runs 0)")?;
+            }
+        }
+        writeln!(
+            o,
+            "\nshrinking that violation: {} ms; to {} calls",
+            spread(&r.shrink),
+            spread(&r.shrunk_calls).replace(".0", "")
+        )?;
+        Ok(())
+    }
+}
+
 /// `VmRSS` and `VmHWM` of this process in MB, where `/proc` has them.
 fn rss_mb() -> Option<(f64, f64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
