@@ -166,14 +166,24 @@ mod tests {
     fn requests_encode_as_ttrpc_requests() {
         let mut state = api::StateRequest::new();
         state.id = "race-test-1-c1".into();
-        same_as_request("containerd.task.v3.Task", "State", &state, 2_000_000_000_000);
+        same_as_request(
+            "containerd.task.v3.Task",
+            "State",
+            &state,
+            2_000_000_000_000,
+        );
         let mut kill = api::KillRequest::new();
         kill.id = "c".repeat(300);
         kill.signal = 9;
         kill.all = true;
         same_as_request("containerd.task.v3.Task", "Kill", &kill, 0);
         // An all-default message has an empty payload, which proto3 leaves out.
-        same_as_request("containerd.task.v3.Task", "Shutdown", &api::ShutdownRequest::new(), 0);
+        same_as_request(
+            "containerd.task.v3.Task",
+            "Shutdown",
+            &api::ShutdownRequest::new(),
+            0,
+        );
         same_as_request("", "", &api::Empty::new(), -1);
     }
 }
