@@ -14,7 +14,7 @@ use runtime_model::sync::watch;
 use tracing::debug;
 
 use crate::latency::{pause, AgentWork, Site, Timing};
-use crate::net::rpc::{serve, Handler};
+use crate::net::rpc::{serve, Frame, Handler};
 use crate::net::vsock::{decode, encode, AgentAnswer, AgentReply, AgentRequest};
 
 pub const SIGKILL: u32 = 9;
@@ -61,10 +61,10 @@ impl KataAgent {
     /// Serves the agent's vsock on the VM node until the node dies.
     pub async fn serve(self: Arc<Self>, ep: madsim::net::Endpoint) {
         let agent = self.clone();
-        let handler: Handler = Arc::new(move |body: Vec<u8>| {
+        let handler: Handler = Arc::new(move |request: Frame| {
             let agent = agent.clone();
             Box::pin(async move {
-                let answer: AgentAnswer = match decode::<AgentRequest>(&body) {
+                let answer: AgentAnswer = match decode::<AgentRequest>(request.body()) {
                     Ok(req) => agent.handle(req).await,
                     Err(e) => Err(e.to_string()),
                 };

@@ -1,7 +1,7 @@
 //! Request/response over a madsim [`Endpoint`].
 //!
-//! A request is one message with tag [`REQUEST_TAG`] whose body starts with the caller's
-//! stream id; the answer comes back to the caller with the stream id as tag. Each
+//! A request is one message with tag [`REQUEST_TAG`], a [`Frame`]: the caller's stream
+//! id, then the body; the answer comes back to the caller with the stream id as tag. Each
 //! direction first waits the one-way delay the run's [`Timing`] decides for the wire.
 //! A caller learns that its peer died (node killed, process exited) from the peer's
 //! liveness watch, the way a unix-socket client sees its connection close.
@@ -80,13 +80,13 @@ impl RpcClient {
         })
     }
 
-    /// Sends `body` and waits for the answer, at most `deadline` when given.
+    /// Sends `request` and waits for the answer body, at most `deadline` when given.
     pub async fn call(
         &self,
-        body: Vec<u8>,
+        request: Frame,
         deadline: Option<Duration>,
     ) -> Result<Vec<u8>, CallError> {
-        let exchange = self.exchange(body);
+        let exchange = self.exchange(request);
         match deadline {
             Some(d) => crate::clock::timeout(d, exchange)
                 .await
@@ -95,18 +95,16 @@ impl RpcClient {
         }
     }
 
-    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, CallError> {
+    async fn exchange(&self, mut request: Frame) -> Result<Vec<u8>, CallError> {
         // Odd stream ids, as a ttrpc client numbers its streams.
         let stream = self.next_stream.fetch_add(2, Ordering::Relaxed);
-        let mut frame = Vec::with_capacity(4 + body.len());
-        frame.extend_from_slice(&stream.to_be_bytes());
-        frame.extend_from_slice(&body);
+        request.set_stream(stream);
         pause(&*self.timing, self.wire).await;
         if !self.peer.is_up() {
             return Err(CallError::Closed);
         }
         self.ep
-            .send_to_raw(self.server, REQUEST_TAG, Box::new(frame))
+            .send_to_raw(self.server, REQUEST_TAG, Box::new(request.0))
             .await
             .map_err(|_| CallError::Closed)?;
         let mut peer = self.peer.watch();
@@ -121,9 +119,45 @@ impl RpcClient {
     }
 }
 
-/// What a server does with one request body: the answer body, or None for no answer.
+/// A request on the wire: the caller's stream id (4 bytes, big-endian) then the body.
+/// The body is encoded straight after the header, so a request is built in one buffer.
+pub struct Frame(Vec<u8>);
+
+const HEADER: usize = 4;
+
+impl Frame {
+    /// An empty request with room for a body of about `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Frame {
+        let mut buf = Vec::with_capacity(HEADER + capacity);
+        buf.extend_from_slice(&[0; HEADER]);
+        Frame(buf)
+    }
+
+    /// The buffer the body is appended to (it starts with the header).
+    pub fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.0[HEADER..]
+    }
+
+    fn set_stream(&mut self, stream: u32) {
+        self.0[..HEADER].copy_from_slice(&stream.to_be_bytes());
+    }
+
+    /// A received request frame, if it has a header.
+    fn received(buf: Vec<u8>) -> Option<(u32, Frame)> {
+        let header: [u8; HEADER] = buf.get(..HEADER)?.try_into().ok()?;
+        Some((u32::from_be_bytes(header), Frame(buf)))
+    }
+}
+
+/// What a server does with one request (its [`Frame::body`]): the answer body, or None for
+/// no answer.
 pub type Handler =
-    Arc<dyn Fn(Vec<u8>) -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>> + Send + Sync>;
+    Arc<dyn Fn(Frame) -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>> + Send + Sync>;
 
 /// Serves requests on `ep` until the endpoint fails, each in its own task (a ttrpc server
 /// handles a connection's requests concurrently).
@@ -133,17 +167,15 @@ pub async fn serve(ep: Endpoint, timing: Arc<dyn Timing>, wire: Site, handler: H
         let Ok((payload, from)) = ep.recv_from_raw(REQUEST_TAG).await else {
             return;
         };
-        let frame = *payload
+        let buf = *payload
             .downcast::<Vec<u8>>()
             .expect("rpc requests are byte frames");
-        if frame.len() < 4 {
+        let Some((stream, request)) = Frame::received(buf) else {
             continue;
-        }
-        let stream = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
-        let body = frame[4..].to_vec();
+        };
         let (ep, timing, handler) = (ep.clone(), timing.clone(), handler.clone());
         tokio::spawn(async move {
-            if let Some(answer) = handler(body).await {
+            if let Some(answer) = handler(request).await {
                 pause(&*timing, wire).await;
                 let _ = ep
                     .send_to_raw(from, u64::from(stream), Box::new(answer))

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use containerd_shim_protos::protobuf::Message;
+use containerd_shim_protos::protobuf::rt::WireType;
+use containerd_shim_protos::protobuf::{CodedOutputStream, Message};
 use containerd_shim_protos::ttrpc::{self, Code, Status};
 
-use super::rpc::{CallError, Handler, RpcClient};
+use super::rpc::{CallError, Frame, Handler, RpcClient};
 
 /// Why a ttrpc call failed, as containerd's ttrpc client sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,28 +50,20 @@ impl TtrpcClient {
         req: &Req,
         timeout: Option<Duration>,
     ) -> Result<Resp, TtrpcError> {
-        let mut request = ttrpc::Request::new();
-        request.service = self.service.to_string();
-        request.method = method.to_string();
         // The server runs on the same dilated clock, so the deadline travels in its units.
-        request.timeout_nano = timeout.map_or(0, |t| crate::clock::to_madsim(t).as_nanos() as i64);
-        request.payload = req
-            .write_to_bytes()
-            .expect("shim v2 messages always encode");
-        let body = request
-            .write_to_bytes()
-            .expect("ttrpc requests always encode");
-        let answer = self.rpc.call(body, timeout).await.map_err(|e| match e {
+        let timeout_nano = timeout.map_or(0, |t| crate::clock::to_madsim(t).as_nanos() as i64);
+        let frame = encode_request(self.service, method, req, timeout_nano);
+        let answer = self.rpc.call(frame, timeout).await.map_err(|e| match e {
             CallError::Closed => TtrpcError::Closed,
             CallError::Timeout => TtrpcError::DeadlineExceeded,
         })?;
-        let response = ttrpc::Response::parse_from_bytes(&answer).map_err(|e| {
+        let mut response = ttrpc::Response::parse_from_bytes(&answer).map_err(|e| {
             TtrpcError::Status(ttrpc::get_status(
                 Code::INTERNAL,
                 format!("bad response: {e}"),
             ))
         })?;
-        let status = response.status.clone().unwrap_or_default();
+        let status = response.status.take().unwrap_or_default();
         if status.code() != Code::OK {
             return Err(TtrpcError::Status(status));
         }
@@ -81,6 +74,42 @@ impl TtrpcClient {
             ))
         })
     }
+}
+
+/// A ttrpc `Request` frame for `req`, encoded in one pass: the bytes
+/// `ttrpc::Request { service, method, payload: req encoded, timeout_nano }` encodes to,
+/// without building the `Request` and its payload buffer first.
+fn encode_request<Req: Message>(
+    service: &str,
+    method: &str,
+    req: &Req,
+    timeout_nano: i64,
+) -> Frame {
+    let size = req.compute_size();
+    let mut frame = Frame::with_capacity(service.len() + method.len() + size as usize + 24);
+    let mut os = CodedOutputStream::vec(frame.buf());
+    // Field by field as the generated `Request::write_to_with_cached_sizes`: proto3 leaves
+    // out empty and zero fields.
+    let written = (|| {
+        if !service.is_empty() {
+            os.write_string(1, service)?;
+        }
+        if !method.is_empty() {
+            os.write_string(2, method)?;
+        }
+        if size > 0 {
+            os.write_tag(3, WireType::LengthDelimited)?;
+            os.write_raw_varint32(size as u32)?;
+            req.write_to_with_cached_sizes(&mut os)?;
+        }
+        if timeout_nano != 0 {
+            os.write_int64(4, timeout_nano)?;
+        }
+        os.flush()
+    })();
+    written.expect("ttrpc requests always encode");
+    drop(os);
+    frame
 }
 
 /// A server-side ttrpc handler: the decoded request in, the response out.
@@ -94,10 +123,10 @@ pub type TtrpcHandler = Arc<
 
 /// Wraps a ttrpc handler as a raw rpc handler: decode the request frame, encode the answer.
 pub fn ttrpc_handler(handler: TtrpcHandler) -> Handler {
-    Arc::new(move |body: Vec<u8>| {
+    Arc::new(move |request: Frame| {
         let handler = handler.clone();
         Box::pin(async move {
-            let response = match ttrpc::Request::parse_from_bytes(&body) {
+            let response = match ttrpc::Request::parse_from_bytes(request.body()) {
                 Ok(req) => handler(req).await,
                 Err(e) => {
                     let mut r = ttrpc::Response::new();
@@ -112,4 +141,49 @@ pub fn ttrpc_handler(handler: TtrpcHandler) -> Handler {
             )
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use containerd_shim_protos::api;
+    use containerd_shim_protos::protobuf::Message;
+    use containerd_shim_protos::ttrpc;
+
+    /// The frame's body is exactly what encoding a `ttrpc::Request` gives.
+    fn same_as_request<M: Message>(service: &str, method: &str, req: &M, timeout_nano: i64) {
+        let mut expected = ttrpc::Request::new();
+        expected.service = service.to_string();
+        expected.method = method.to_string();
+        expected.payload = req.write_to_bytes().unwrap();
+        expected.timeout_nano = timeout_nano;
+        let frame = super::encode_request(service, method, req, timeout_nano);
+        assert_eq!(frame.body(), expected.write_to_bytes().unwrap().as_slice());
+        let decoded = ttrpc::Request::parse_from_bytes(frame.body()).unwrap();
+        assert_eq!(decoded, expected);
+    }
+
+    #[test]
+    fn requests_encode_as_ttrpc_requests() {
+        let mut state = api::StateRequest::new();
+        state.id = "race-test-1-c1".into();
+        same_as_request(
+            "containerd.task.v3.Task",
+            "State",
+            &state,
+            2_000_000_000_000,
+        );
+        let mut kill = api::KillRequest::new();
+        kill.id = "c".repeat(300);
+        kill.signal = 9;
+        kill.all = true;
+        same_as_request("containerd.task.v3.Task", "Kill", &kill, 0);
+        // An all-default message has an empty payload, which proto3 leaves out.
+        same_as_request(
+            "containerd.task.v3.Task",
+            "Shutdown",
+            &api::ShutdownRequest::new(),
+            0,
+        );
+        same_as_request("", "", &api::Empty::new(), -1);
+    }
 }

@@ -14,7 +14,7 @@ use runtime_model::agent::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::rpc::{CallError, RpcClient};
+use super::rpc::{CallError, Frame, RpcClient};
 
 /// One agent request on the wire.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -43,6 +43,14 @@ pub type AgentAnswer = Result<AgentReply, String>;
 
 pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     bincode::serialize(v).expect("agent messages always encode")
+}
+
+/// `req` as a request frame (the same bytes as [`encode`], after the frame's header).
+pub fn encode_request(req: &AgentRequest) -> Frame {
+    let size = bincode::serialized_size(req).expect("agent messages always encode");
+    let mut frame = Frame::with_capacity(size as usize);
+    bincode::serialize_into(frame.buf(), req).expect("agent messages always encode");
+    frame
 }
 
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
@@ -84,7 +92,7 @@ impl AgentClient {
             .clone()
             .ok_or_else(|| anyhow!("agent not connected"))?;
         let answer = conn
-            .call(encode(&req), deadline)
+            .call(encode_request(&req), deadline)
             .await
             .map_err(|e| match e {
                 CallError::Closed => anyhow!("connection closed"),
