@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use tracing::Subscriber;
-use tracing_subscriber::filter::LevelFilter;
+use tracing::Level;
+use tracing_subscriber::filter::{filter_fn, LevelFilter};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -63,7 +64,12 @@ pub fn subscriber(
     tally: Arc<LogTally>,
     captured: &Captured,
 ) -> Box<dyn Subscriber + Send + Sync> {
-    let tally = TallyLayer(tally).with_filter(LevelFilter::WARN);
+    // The tally reads warning and error events only: madsim's task spans (at ERROR
+    // level, entered on every poll) stay disabled unless a log is written.
+    let tally = TallyLayer(tally).with_filter(
+        filter_fn(|m| m.is_event() && matches!(*m.level(), Level::ERROR | Level::WARN))
+            .with_max_level_hint(LevelFilter::WARN),
+    );
     let writer = match output {
         LogOutput::Quiet => return Box::new(Registry::default().with(tally)),
         LogOutput::Stdout => BoxMakeWriter::new(std::io::stdout),
