@@ -32,13 +32,3 @@ pub mod scenario;
 pub mod shim;
 pub mod vmm;
 pub mod world;
-
-/// mimalloc instead of the system allocator: a run makes and frees millions of small
-/// objects (futures, frames, timer entries), and every generated case starts a thread of
-/// its own; glibc's malloc spent ~10% of a run's time on that. Allocation addresses never
-/// reach a trace, so runs are unchanged. The price is memory kept for exited threads: a
-/// 100,000-case campaign peaks at ~16 MB instead of ~9 MB, and its RSS still grows ~16%
-/// after warm-up (glibc: flat). Without transparent huge pages (`no_thp`), which made each
-/// fresh region fault in a zeroed 2 MiB page.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
