@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use tracing::Subscriber;
 use tracing::Level;
+use tracing::Subscriber;
 use tracing_subscriber::filter::{filter_fn, LevelFilter};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
