@@ -69,6 +69,10 @@ fn malformed_numbers_say_what_is_valid() {
         "is not a number",
     );
     assert_usage_error(&["--bogus"], "unexpected argument '--bogus'");
+    assert_usage_error(
+        &["matrix", "--jobs", "100000"],
+        "'100000' is not a number of workers (valid: a whole number from 1 to 256)",
+    );
 }
 
 /// clap's detail lines (which argument is missing, which values are valid) stay on the

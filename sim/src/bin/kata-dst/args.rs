@@ -64,7 +64,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Builtin::Article)]
     pub scenario: Builtin,
     /// Worker threads (default: the machine's cores).
-    #[arg(long, value_parser = count)]
+    #[arg(long, value_parser = jobs)]
     pub jobs: Option<u64>,
     /// Print the summary as one JSON document.
     #[arg(long)]
@@ -119,7 +119,7 @@ pub struct ExploreArgs {
     #[arg(long, default_value = "seeds")]
     pub out: PathBuf,
     /// Worker threads (default: the machine's cores).
-    #[arg(long, value_parser = count)]
+    #[arg(long, value_parser = jobs)]
     pub jobs: Option<u64>,
     /// Print the outcome as one JSON document.
     #[arg(long)]
@@ -148,7 +148,7 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub json: bool,
     /// Worker threads (default: the machine's cores).
-    #[arg(long, value_parser = count)]
+    #[arg(long, value_parser = jobs)]
     pub jobs: Option<u64>,
 }
 
@@ -196,7 +196,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub json: bool,
     /// Worker threads for "all cores" (default: the machine's cores).
-    #[arg(long, value_parser = count)]
+    #[arg(long, value_parser = jobs)]
     pub jobs: Option<u64>,
 }
 
@@ -242,6 +242,18 @@ fn count(s: &str) -> Result<u64, String> {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!(
             "'{s}' is not a count (valid: a whole number of at least 1)"
+        )),
+    }
+}
+
+/// The most worker threads `--jobs` may ask for.
+const MAX_JOBS: u64 = 256;
+
+fn jobs(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a number of workers (valid: a whole number from 1 to {MAX_JOBS})"
         )),
     }
 }
