@@ -8,7 +8,7 @@ use std::fmt::{self, Write};
 use std::sync::Arc;
 
 use anyhow::Result;
-use properties::{fmt_ns, Catalog, Violation};
+use properties::{fmt_ns, Catalog};
 use runtime_model::Profile;
 
 use crate::lanes::{self, Focus};
@@ -28,16 +28,6 @@ pub struct Replayed {
 impl fmt::Display for Replayed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.report)
-    }
-}
-
-impl Replayed {
-    /// The violation the report leads with: `focus`'s if it was violated, else the first.
-    pub fn lead(&self, focus: Option<&str>) -> Option<&Violation> {
-        let j = &self.judged.judgement;
-        focus
-            .and_then(|p| j.violation(p))
-            .or_else(|| j.violations.first())
     }
 }
 
