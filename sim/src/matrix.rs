@@ -2,7 +2,7 @@
 //! judged by a catalog of properties, with the first failing case of each cell and how
 //! often each sometimes situation was reached.
 
-use std::fmt::{self, Write};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,12 +146,7 @@ impl fmt::Display for Matrix {
             "profile", "situation", "cases", "hit rate"
         )?;
         for s in &self.sometimes {
-            let mut rate = String::new();
-            let _ = write!(
-                rate,
-                "{:.1}%",
-                100.0 * s.hits as f64 / s.cases.max(1) as f64
-            );
+            let rate = format!("{:.1}%", 100.0 * s.hits as f64 / s.cases.max(1) as f64);
             let never = if s.hits == 0 { "  NEVER REACHED" } else { "" };
             writeln!(
                 out,

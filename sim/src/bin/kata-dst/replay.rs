@@ -47,8 +47,14 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     }
 }
 
+/// How a case file's replay compares with the verdict it records: as JSON, and as text.
+struct Record {
+    json: serde_json::Value,
+    text: String,
+}
+
 /// Prints the report (or its JSON) and the command that replays it again.
-fn show(r: &Replayed, json: bool, what: &str, again: &str, record: Option<serde_json::Value>) {
+fn show(r: &Replayed, json: bool, what: &str, again: &str, record: Option<Record>) {
     if json {
         let j = &r.judged;
         let violations: Vec<_> = j
@@ -73,7 +79,7 @@ fn show(r: &Replayed, json: bool, what: &str, again: &str, record: Option<serde_
             "calls": j.run.history.calls.len(),
             "events": j.run.history.events.len(),
             "trace_hash": format!("{:016x}", j.run.trace_hash),
-            "record": record,
+            "record": record.map(|r| r.json),
             "replay": again,
         });
         say!(
@@ -84,8 +90,8 @@ fn show(r: &Replayed, json: bool, what: &str, again: &str, record: Option<serde_
     }
     say!("kata-dst replay: {what}");
     say_raw!("{r}");
-    if let Some(record) = record.as_ref().and_then(|r| r["text"].as_str()) {
-        say!("\n{record}");
+    if let Some(record) = record {
+        say!("\n{}", record.text);
     }
     say!("replay again: {again}");
 }
@@ -144,14 +150,16 @@ fn replay_file(
             ),
         ),
     };
-    let record = json!({
-        "property": file.property,
-        "profile": on,
-        "verdict": got,
-        "recorded": file.expect,
-        "as_recorded": code == ExitCode::SUCCESS,
-        "text": format!("{text}\nrecorded: {}", recorded.join(", ")),
-    });
+    let record = Record {
+        json: json!({
+            "property": file.property,
+            "profile": on,
+            "verdict": got,
+            "recorded": file.expect,
+            "as_recorded": code == ExitCode::SUCCESS,
+        }),
+        text: format!("{text}\nrecorded: {}", recorded.join(", ")),
+    };
     let what = format!("{}: {}", path.display(), file.title);
     show(
         &replayed,

@@ -1,41 +1,17 @@
-//! Times every built-in property and sometimes situation on a synthetic history shaped
-//! like the article scenario's: six containers in three pods going through Create,
-//! Start, Kill, Wait, Delete and Shutdown, two TaskExits per container, and 150 lanes
-//! of `ctr task ls` whose State calls make up almost all of the ~70,000 calls.
-//!
-//! `cargo run --release -p properties --example judge_article_like` prints the size of
-//! the history and the time each check took. The numbers are a measurement, not a test.
+//! A synthetic history shaped like the article scenario's: six containers in three pods
+//! going through Create, Start, Kill, Wait, Delete and Shutdown, two TaskExits per
+//! container, and 150 lanes of `ctr task ls` whose State calls make up almost all of the
+//! ~70,000 calls.
 
-use std::time::Instant;
+use properties::{Call, Code, Event, Failure, History, Op, Outcome, Reply, TaskExit, TaskStatus};
 
-use properties::{
-    builtin, builtin_sometimes, Call, Code, Event, Failure, History, Op, Outcome, Reply, TaskExit,
-    TaskStatus,
-};
+use crate::rng::Rng;
 
 const MS: u64 = 1_000_000;
 const CONTAINERS: u64 = 6;
 const LANES: u32 = 150;
 const RUN_NS: u64 = 3_000 * MS;
 const EXIT_CODE: u32 = 137;
-
-/// A small deterministic generator (splitmix64), so the history is the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `[lo, hi)`.
-    fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
-    }
-}
 
 /// The lifecycle of one container, in ns since the run started.
 struct Life {
@@ -158,7 +134,7 @@ fn not_found() -> Outcome {
 }
 
 /// The synthetic article-like history.
-fn article_like() -> History {
+pub fn history() -> History {
     let lives: Vec<Life> = (0..CONTAINERS).map(Life::new).collect();
     let (mut calls, mut events) = (Vec::new(), Vec::new());
     for life in &lives {
@@ -189,34 +165,4 @@ fn article_like() -> History {
         ended_ns: RUN_NS,
         ..History::default()
     }
-}
-
-fn main() {
-    let h = article_like();
-    let states = h.calls.iter().filter(|c| c.op == Op::State).count();
-    println!(
-        "history: {} calls ({states} State), {} events",
-        h.calls.len(),
-        h.events.len()
-    );
-    let all = Instant::now();
-    for p in builtin() {
-        let t = Instant::now();
-        let verdict = if p.check(&h).is_pass() {
-            "pass"
-        } else {
-            "violated"
-        };
-        println!("{:>10.3} ms  {} ({verdict})", ms(t), p.name());
-    }
-    for s in builtin_sometimes() {
-        let t = Instant::now();
-        let hit = if s.hit(&h) { "hit" } else { "missed" };
-        println!("{:>10.3} ms  {} ({hit})", ms(t), s.name());
-    }
-    println!("{:>10.3} ms  all", ms(all));
-}
-
-fn ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1e3
 }
