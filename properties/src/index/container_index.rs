@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::history::{History, Op};
 
 /// A history's calls grouped by container, built once in O(n log n), so that a check
@@ -43,8 +45,10 @@ struct CreateWindows {
 impl<'h> ContainerIndex<'h> {
     /// Indexes `h`'s calls.
     pub fn new(h: &'h History) -> ContainerIndex<'h> {
-        let mut calls: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        let mut creates: BTreeMap<&str, Vec<(u64, u64)>> = BTreeMap::new();
+        // Grouped in a hash map (a few containers, tens of thousands of calls), then
+        // ordered by name.
+        let mut calls: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut creates: FxHashMap<&str, Vec<(u64, u64)>> = FxHashMap::default();
         for (i, c) in h.calls.iter().enumerate() {
             calls.entry(&c.container).or_default().push(i);
             if c.op == Op::Create {
@@ -73,7 +77,10 @@ impl<'h> ContainerIndex<'h> {
                 (container, windows)
             })
             .collect();
-        ContainerIndex { calls, creates }
+        ContainerIndex {
+            calls: calls.into_iter().collect(),
+            creates,
+        }
     }
 
     /// The indices of the calls on `container`, ascending (as [`History::calls_for`]).
