@@ -61,6 +61,14 @@ impl Catalog {
             .fold(catalog, Catalog::with_sometimes)
     }
 
+    /// The built-in catalog and the sometimes situations of failure paths (each fault
+    /// kind landing during each lifecycle operation), for campaigns with faults.
+    pub fn builtin_with_faults() -> Catalog {
+        crate::builtin::fault_sometimes()
+            .into_iter()
+            .fold(Catalog::builtin(), Catalog::with_sometimes)
+    }
+
     /// This catalog with `property` added after the others.
     ///
     /// # Panics

@@ -25,7 +25,8 @@
 //! ```
 
 use crate::history::{
-    Call, Code, Event, Failure, History, Op, Outcome, Reply, TaskExit, TaskStatus,
+    Call, Code, Event, Failure, Fault, FaultKind, GuestExit, History, Op, Outcome, Reply, TaskExit,
+    TaskStatus,
 };
 use crate::property::Verdict;
 
@@ -166,6 +167,46 @@ impl History {
             exited_at_ns,
             at_ns,
         }));
+        self
+    }
+}
+
+impl History {
+    /// The history with a fault of `kind` on `sandbox` (and `container`, for a
+    /// process exit, with `exit_code`) applied at `at_ns`, after its events.
+    pub fn fault(
+        mut self,
+        kind: FaultKind,
+        sandbox: &str,
+        container: Option<&str>,
+        exit_code: Option<i32>,
+        at_ns: u64,
+    ) -> History {
+        self.events.push(Event::Fault(Fault {
+            kind,
+            sandbox: sandbox.to_string(),
+            container: container.map(String::from),
+            exit_code,
+            detail: String::new(),
+            at_ns,
+        }));
+        self
+    }
+
+    /// The history with the guest's ground truth that `container`'s process ended with
+    /// `code` (None: died with its VM) at `at_ns`, after its events.
+    pub fn guest_exit(mut self, container: &str, code: Option<i32>, at_ns: u64) -> History {
+        self.events.push(Event::GuestExit(GuestExit {
+            container: container.to_string(),
+            code,
+            at_ns,
+        }));
+        self
+    }
+
+    /// The history with its liveness phase beginning at `at_ns`.
+    pub fn liveness_from(mut self, at_ns: u64) -> History {
+        self.liveness_from_ns = Some(at_ns);
         self
     }
 }

@@ -53,6 +53,19 @@ pub enum Waiters {
     One,
 }
 
+/// What the exit watcher does when the agent's `wait_process` fails (the VM died, the
+/// vsock closed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitError {
+    /// Log `failed to wait process` and return: the waiters wake with exit code 0 and no
+    /// exit time, and the status stays Running (runtime-rs 3.24.0,
+    /// `container_manager/process.rs`, `run_io_wait`).
+    LogAndReturn,
+    /// Take exit code 255 and go on as for an exit: stop the container, record the code
+    /// and Stopped, wake the waiters (Go shim `wait.go`, `exitCode255`).
+    ExitCode255,
+}
+
 /// A named set of behaviour switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
@@ -80,6 +93,13 @@ pub struct Profile {
     /// client calling the shim directly reaches it).
     pub refuse_duplicate_id: bool,
     pub waiters: Waiters,
+    pub wait_error: WaitError,
+    /// The exit watcher records the exit on the container object it was started with,
+    /// whether or not the id is still in the container map (Go `wait.go` works on its
+    /// `*container`). runtime-rs looks the id up in the map and, if a Delete removed it,
+    /// logs "Failed to stop process, since container {} not found" and returns without
+    /// recording the exit (the waiters wake with exit code 0).
+    pub watcher_holds_container: bool,
 }
 
 impl Profile {
@@ -94,6 +114,8 @@ impl Profile {
         stop_any_status: false,
         refuse_duplicate_id: false,
         waiters: Waiters::CreateAndStart,
+        wait_error: WaitError::LogAndReturn,
+        watcher_holds_container: false,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -114,6 +136,8 @@ impl Profile {
         stop_any_status: true,
         refuse_duplicate_id: true,
         waiters: Waiters::One,
+        wait_error: WaitError::ExitCode255,
+        watcher_holds_container: true,
     };
 
     /// Every built-in profile, in the order reports list them.

@@ -4,6 +4,10 @@
 //! running process with exit code 128 + signal; other signals are ignored. A process also
 //! ends by itself, with code 0, when its `sleep` runs out. `wait_process` returns when the
 //! process has ended; `remove_container` ends a still-running process with SIGKILL first.
+//!
+//! Every end of a process is ground truth the agent reports to the run's recorder
+//! ([`properties::GuestExit`]). A fault can be armed for the agent's next call of a kind
+//! ([`KataAgent::arm`]): an error answer, or a stall until the world heals its faults.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,9 +17,11 @@ use runtime_model::agent::{HealthCheckResponse, WaitProcessResponse};
 use runtime_model::sync::watch;
 use tracing::debug;
 
+use crate::fault::{AgentCall, Controls, Gate};
 use crate::latency::{pause, AgentWork, Site, Timing};
 use crate::net::rpc::{serve, Frame, Handler};
 use crate::net::vsock::{decode, encode, AgentAnswer, AgentReply, AgentRequest};
+use crate::recorder::Recorder;
 
 pub const SIGKILL: u32 = 9;
 pub const SIGTERM: u32 = 15;
@@ -35,10 +41,22 @@ struct GuestProcess {
     exited: watch::Sender<Option<i32>>,
 }
 
+/// A fault armed for the agent's next call of a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Armed {
+    /// Answer it with an error.
+    Error,
+    /// Take it, and go on with it only once the world heals its faults.
+    Stall,
+}
+
 /// The agent's state: the process table of one VM.
 pub struct KataAgent {
     procs: Mutex<HashMap<String, GuestProcess>>,
     timing: Arc<dyn Timing>,
+    recorder: Arc<Recorder>,
+    controls: Arc<Controls>,
+    armed: Mutex<Vec<(AgentCall, Armed)>>,
 }
 
 /// How long `sleep N` runs, from the container's args (300 s when absent).
@@ -51,15 +69,61 @@ fn lifetime(args: &[String]) -> Duration {
 }
 
 impl KataAgent {
-    pub fn new(timing: Arc<dyn Timing>) -> Arc<KataAgent> {
+    pub fn new(
+        timing: Arc<dyn Timing>,
+        recorder: Arc<Recorder>,
+        controls: Arc<Controls>,
+    ) -> Arc<KataAgent> {
         Arc::new(KataAgent {
             procs: Mutex::new(HashMap::new()),
             timing,
+            recorder,
+            controls,
+            armed: Mutex::new(Vec::new()),
         })
     }
 
-    /// Serves the agent's vsock on the VM node until the node dies.
-    pub async fn serve(self: Arc<Self>, ep: madsim::net::Endpoint) {
+    /// Arms `fault` for the agent's next `call`.
+    pub fn arm(&self, call: AgentCall, fault: Armed) {
+        self.armed.lock().unwrap().push((call, fault));
+    }
+
+    /// The fault armed for `req`'s kind of call, if any (disarmed by taking it).
+    fn disarm(&self, req: &AgentRequest) -> Option<(AgentCall, Armed)> {
+        let call = match req {
+            AgentRequest::CreateContainer(_) => AgentCall::CreateContainer,
+            AgentRequest::StartContainer(_) => AgentCall::StartContainer,
+            AgentRequest::RemoveContainer(_) => AgentCall::RemoveContainer,
+            AgentRequest::SignalProcess(_) => AgentCall::SignalProcess,
+            _ => return None,
+        };
+        let mut armed = self.armed.lock().unwrap();
+        let k = armed.iter().position(|&(c, _)| c == call)?;
+        Some(armed.remove(k))
+    }
+
+    /// The VM died: every process not yet ended dies with it (no exit code exists).
+    pub fn die_with_vm(&self) {
+        let mut procs = self.procs.lock().unwrap();
+        let mut ids: Vec<&String> = procs
+            .iter()
+            .filter(|(_, p)| !matches!(p.status, GuestStatus::Exited(_)))
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        for id in ids {
+            self.recorder.guest_exit(id, None);
+        }
+        procs.clear();
+    }
+
+    /// Ends `cid`'s process by itself with `code` (a fault), if it runs.
+    pub fn exit_process(&self, cid: &str, code: i32) {
+        self.end(cid, code);
+    }
+
+    /// Serves the agent's vsock on the VM node until the node dies; answers pass `gate`.
+    pub async fn serve(self: Arc<Self>, ep: madsim::net::Endpoint, gate: Gate) {
         let agent = self.clone();
         let handler: Handler = Arc::new(move |request: Frame| {
             let agent = agent.clone();
@@ -71,7 +135,7 @@ impl KataAgent {
                 Some(encode(&answer))
             })
         });
-        serve(ep, self.timing.clone(), Site::Vsock, handler).await;
+        serve(ep, self.timing.clone(), Site::Vsock, gate, handler).await;
     }
 
     /// The ids of the containers in the guest, sorted.
@@ -92,6 +156,7 @@ impl KataAgent {
             if matches!(p.status, GuestStatus::Running | GuestStatus::Paused) {
                 p.status = GuestStatus::Exited(code);
                 p.exited.send_replace(Some(code));
+                self.recorder.guest_exit(cid, Some(code));
             }
         }
     }
@@ -105,6 +170,11 @@ impl KataAgent {
             _ => AgentWork::Other,
         };
         pause(&*self.timing, Site::AgentWork(work)).await;
+        match self.disarm(&req) {
+            Some((call, Armed::Error)) => return Err(injected_error(call, &req)),
+            Some((_, Armed::Stall)) => self.controls.healed().await,
+            None => {}
+        }
         match req {
             AgentRequest::CreateSandbox(_) | AgentRequest::DestroySandbox => Ok(AgentReply::Empty),
             AgentRequest::Check(_) => Ok(AgentReply::Health(HealthCheckResponse { status: 1 })),
@@ -192,6 +262,18 @@ impl KataAgent {
             (s, _) => return Err(format!("container {cid} cannot change from {s:?}")),
         };
         Ok(AgentReply::Empty)
+    }
+}
+
+/// The error an armed fault answers: for a signal, the agent's ESRCH text; otherwise a
+/// failure of the call naming itself.
+fn injected_error(call: AgentCall, req: &AgentRequest) -> String {
+    match req {
+        AgentRequest::SignalProcess(r) => format!(
+            "process {} not found: ESRCH",
+            r.process_id.container_id.container_id
+        ),
+        _ => format!("{} failed (injected fault)", call.name()),
     }
 }
 

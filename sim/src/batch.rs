@@ -30,7 +30,8 @@ pub struct ScenarioRun {
     /// The properties the run violated.
     pub violations: Vec<&'static str>,
     pub calls: u64,
-    pub events: u64,
+    /// The TaskExit events containerd received.
+    pub task_exits: u64,
     pub trace_hash: u64,
     pub sim_time: Duration,
 }
@@ -63,7 +64,7 @@ pub fn run_batch(
                 tally: j.run.tally,
                 violations: j.judgement.violations.iter().map(|v| v.property).collect(),
                 calls: j.run.history.calls.len() as u64,
-                events: j.run.history.events.len() as u64,
+                task_exits: j.run.history.task_exits().count() as u64,
                 trace_hash: j.run.trace_hash,
                 sim_time: j.run.sim_time,
             })
@@ -237,7 +238,7 @@ mod tests {
             },
             violations,
             calls: 1,
-            events: 0,
+            task_exits: 0,
             trace_hash: seed,
             sim_time: Duration::from_secs(1),
         }

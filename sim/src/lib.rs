@@ -17,6 +17,7 @@ pub mod corpus;
 pub mod cri;
 pub mod ctr;
 pub mod explore;
+pub mod fault;
 pub mod lanes;
 pub mod latency;
 pub mod log;

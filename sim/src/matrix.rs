@@ -11,8 +11,8 @@ use properties::Catalog;
 use runtime_model::Profile;
 use serde::Serialize;
 
-use crate::explore::engine::Campaign;
-use crate::explore::strategy::Shape;
+use crate::explore::generation::Generation;
+use crate::fault::Swarm;
 use crate::reproduce::case_command as case_replay_command;
 
 /// One cell: a property on a profile.
@@ -41,6 +41,8 @@ pub struct Matrix {
     pub campaign: u64,
     pub cases_per_profile: u64,
     pub tasks_only: bool,
+    /// The campaign's fault mix, if its cases have faults.
+    pub swarm: Option<Swarm>,
     pub matrix: Vec<Cell>,
     pub sometimes: Vec<Coverage>,
     #[serde(skip)]
@@ -61,11 +63,11 @@ impl Matrix {
     }
 }
 
-/// Runs cases `0..cases` of campaign `campaign` (shape `shape`) on every profile in
-/// `profiles`, judged by `catalog`.
+/// Runs cases `0..cases` of campaign `campaign` (generated with `generation`'s options)
+/// on every profile in `profiles`, judged by `catalog`.
 pub fn run_matrix(
     profiles: &[Profile],
-    shape: Shape,
+    generation: &Generation,
     campaign: u64,
     cases: u64,
     workers: usize,
@@ -75,7 +77,8 @@ pub fn run_matrix(
     let mut matrix = Vec::new();
     let mut sometimes = Vec::new();
     for &profile in profiles {
-        let verdicts = Campaign::new(profile, shape, campaign, workers)
+        let verdicts = generation
+            .campaign(profile, campaign, workers)
             .judged_by(catalog.clone())
             .run(cases, None)?;
         for p in catalog.properties() {
@@ -92,7 +95,7 @@ pub fn run_matrix(
                 violations: failing.len() as u64,
                 first_failure: failing
                     .first()
-                    .map(|&i| case_replay_command(profile, campaign, i, !shape.shim_calls)),
+                    .map(|&i| case_replay_command(profile, campaign, i, generation)),
             });
         }
         for s in catalog.sometimes() {
@@ -111,7 +114,8 @@ pub fn run_matrix(
     Ok(Matrix {
         campaign,
         cases_per_profile: cases,
-        tasks_only: !shape.shim_calls,
+        tasks_only: generation.tasks_only,
+        swarm: generation.swarm(campaign),
         matrix,
         sometimes,
         wall: started.elapsed(),

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use properties::{Call, Event, FinalState, History, Op, Outcome, TaskExit};
+use properties::{Call, Event, Fault, FinalState, GuestExit, History, Op, Outcome, TaskExit};
 use tracing::field::{Field, Visit};
 use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -60,6 +60,10 @@ struct Inner {
     created_ids: BTreeSet<String>,
     /// containerd's task list, mirrored.
     listed: BTreeSet<String>,
+    /// When the liveness phase began (ns), if it did.
+    liveness_from_ns: Option<u64>,
+    /// The latest simulated time anything was recorded at (ns).
+    last_ns: u64,
 }
 
 impl Recorder {
@@ -92,6 +96,7 @@ impl Recorder {
         let lane = lane();
         let mut inner = self.inner.lock().unwrap();
         let invoked_ns = ns(sim_now());
+        inner.last_ns = invoked_ns;
         (lane, op, id, invoked_ns).hash(&mut inner.hasher);
         let slot = CallSlot(inner.taken + inner.calls.len());
         let listed_at_invoke = listed.unwrap_or_else(|| inner.listed.contains(id));
@@ -116,6 +121,7 @@ impl Recorder {
     pub fn returned(&self, slot: CallSlot, result: Outcome) {
         let now = ns(sim_now());
         let mut inner = self.inner.lock().unwrap();
+        inner.last_ns = now;
         (slot.0, now, &result).hash(&mut inner.hasher);
         let kept = slot.0.checked_sub(inner.taken);
         if let Some(call) = kept.and_then(|i| inner.calls.get_mut(i)) {
@@ -134,6 +140,7 @@ impl Recorder {
     ) {
         let at_ns = ns(sim_now());
         let mut inner = self.inner.lock().unwrap();
+        inner.last_ns = at_ns;
         (container, pid, exit_status, exited_at_ns, at_ns).hash(&mut inner.hasher);
         inner.events.push(Event::TaskExit(TaskExit {
             container: container.to_string(),
@@ -142,6 +149,38 @@ impl Recorder {
             exited_at_ns,
             at_ns,
         }));
+    }
+
+    /// The world applied `fault` (its `at_ns` is set to now).
+    pub fn fault(&self, mut fault: Fault) {
+        fault.at_ns = ns(sim_now());
+        let mut inner = self.inner.lock().unwrap();
+        inner.last_ns = fault.at_ns;
+        (fault.to_string(), fault.at_ns).hash(&mut inner.hasher);
+        inner.events.push(Event::Fault(fault));
+    }
+
+    /// Ground truth: `container`'s process ended in the guest with `code` (None: it died
+    /// with its VM).
+    pub fn guest_exit(&self, container: &str, code: Option<i32>) {
+        let at_ns = ns(sim_now());
+        let mut inner = self.inner.lock().unwrap();
+        inner.last_ns = at_ns;
+        ("guest exit", container, code, at_ns).hash(&mut inner.hasher);
+        inner.events.push(Event::GuestExit(GuestExit {
+            container: container.to_string(),
+            code,
+            at_ns,
+        }));
+    }
+
+    /// The liveness phase begins now: every fault is healed.
+    pub fn liveness_begins(&self) {
+        let now = ns(sim_now());
+        let mut inner = self.inner.lock().unwrap();
+        inner.last_ns = now;
+        ("liveness", now).hash(&mut inner.hasher);
+        inner.liveness_from_ns = Some(now);
     }
 
     /// The hash of everything recorded so far.
@@ -153,14 +192,27 @@ impl Recorder {
     /// ids move into it (a run takes its history once, at its end); anything recorded
     /// later is only hashed.
     pub fn history(&self, final_state: FinalState) -> History {
+        self.take(ns(sim_now()), final_state, None)
+    }
+
+    /// The history up to a panic with `message` that ended the run (outside the run: it
+    /// ends at the last thing recorded, with an empty final state).
+    pub fn history_after_panic(&self, message: String) -> History {
+        let ended_ns = self.inner.lock().unwrap().last_ns;
+        self.take(ended_ns, FinalState::default(), Some(message))
+    }
+
+    fn take(&self, ended_ns: u64, final_state: FinalState, panic: Option<String>) -> History {
         let mut inner = self.inner.lock().unwrap();
         inner.taken += inner.calls.len();
         History {
             calls: std::mem::take(&mut inner.calls),
             events: std::mem::take(&mut inner.events),
             created_ids: std::mem::take(&mut inner.created_ids),
-            ended_ns: ns(sim_now()),
+            ended_ns,
             final_state,
+            liveness_from_ns: inner.liveness_from_ns,
+            panic,
         }
     }
 }

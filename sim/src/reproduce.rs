@@ -4,6 +4,7 @@ use std::path::Path;
 
 use runtime_model::Profile;
 
+use crate::explore::generation::Generation;
 use crate::scenario::Builtin;
 
 /// Replays madsim seed `seed` of the built-in scenario `scenario` on `profile`.
@@ -15,12 +16,17 @@ pub fn article_command(scenario: Builtin, profile: Profile, seed: u64) -> String
     format!("cargo run --release -- replay --profile {profile} --seed {seed}{flag}")
 }
 
-/// Replays case `index` of generated campaign `campaign` on `profile` (generated with
-/// direct shim calls unless `tasks_only`).
-pub fn case_command(profile: Profile, campaign: u64, index: u64, tasks_only: bool) -> String {
-    let flag = if tasks_only { " --tasks-only" } else { "" };
+/// Replays case `index` of generated campaign `campaign` on `profile`, generated with
+/// `generation`'s options.
+pub fn case_command(
+    profile: Profile,
+    campaign: u64,
+    index: u64,
+    generation: &Generation,
+) -> String {
     format!(
-        "cargo run --release -- replay --profile {profile} --campaign {campaign} --case {index}{flag}"
+        "cargo run --release -- replay --profile {profile} --campaign {campaign} --case {index}{}",
+        generation.flags()
     )
 }
 
@@ -42,7 +48,11 @@ mod tests {
         );
         assert!(article_command(Builtin::ArticleSmall, Profile::GO_3_24, 1)
             .ends_with("--seed 1 --scenario article-small"));
-        assert!(case_command(Profile::GO_3_24, 2, 9, true)
+        let tasks_only = Generation {
+            tasks_only: true,
+            faults: None,
+        };
+        assert!(case_command(Profile::GO_3_24, 2, 9, &tasks_only)
             .ends_with("--profile go-3.24 --campaign 2 --case 9 --tasks-only"));
         assert!(
             file_command(Path::new("seeds/x.json"), Some(Profile::GO_3_24))

@@ -88,22 +88,33 @@ pub fn run_tallied(
     let recorder = Recorder::new();
     let rec = recorder.clone();
     let outcome = tracing::subscriber::with_default(subscriber, || {
-        rt.block_on(async move {
-            let node = Handle::current()
-                .create_node()
-                .name("containerd")
-                .ip(host_addr(CONTAINERD_HOST).ip())
-                .build();
-            crate::nodes::track(node.id());
-            let result = node.spawn(drive(scenario, profile, rec)).await;
-            let sim_time = crate::clock::now();
-            crate::nodes::end_all().await;
-            result
-                .map_err(|e| anyhow!("scenario task failed: {e}"))?
-                .map(|value| (value, sim_time))
-        })
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                let node = Handle::current()
+                    .create_node()
+                    .name("containerd")
+                    .ip(host_addr(CONTAINERD_HOST).ip())
+                    .build();
+                crate::nodes::track(node.id());
+                let result = node.spawn(drive(scenario, profile, rec)).await;
+                let sim_time = crate::clock::now();
+                crate::nodes::end_all().await;
+                result
+                    .map_err(|e| anyhow!("scenario task failed: {e}"))?
+                    .map(|value| (value, sim_time))
+            })
+        }))
     });
-    let ((history, step_starts, workload_start), sim_time) = outcome?;
+    // A panic anywhere in the run is a finding, not an error: the history up to it,
+    // marked with the panic (`run_does_not_panic` judges it).
+    let ((history, step_starts, workload_start), sim_time) = match outcome {
+        Ok(outcome) => outcome?,
+        Err(panic) => {
+            let history = recorder.history_after_panic(panic_message(&*panic));
+            let ended = Duration::from_nanos(history.ended_ns);
+            ((history, Vec::new(), Duration::ZERO), ended)
+        }
+    };
     Ok(Run {
         history,
         step_starts,
@@ -117,6 +128,15 @@ pub fn run_tallied(
         sim_time,
         log: (log == LogOutput::Capture).then(|| captured.text()),
     })
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Starts the world, sets up the scenario's pods, drives its workload and records the

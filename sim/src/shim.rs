@@ -22,10 +22,12 @@ use runtime_model::Profile;
 use tokio::sync::mpsc;
 use tracing::warn;
 
+use crate::fault::{Controls, Gate, Link};
 use crate::latency::{Site, Timing};
 use crate::net::rpc::{serve, Liveness, RpcClient};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcHandler};
 use crate::net::vsock::AgentClient;
+use crate::recorder::Recorder;
 use crate::vmm::{FakeVmm, SimHooks};
 
 /// The ttrpc service name of containerd's event service.
@@ -46,6 +48,8 @@ pub struct ContainerdAddr {
 pub struct Shim {
     pub sid: String,
     pub addr: SocketAddr,
+    /// The shim process's node.
+    pub node: NodeId,
     /// Up while the shim process serves.
     pub up: Liveness,
     /// The runtime inside, for the final-state snapshot.
@@ -63,30 +67,40 @@ pub struct ShimSpec {
     pub profile: Profile,
     pub timing: Arc<dyn Timing>,
     pub containerd: ContainerdAddr,
-    /// Where the shim asks to be reaped (its node killed) after a Shutdown that ends it.
-    pub reaper: mpsc::UnboundedSender<NodeId>,
+    /// Where the shim asks to be reaped (its node killed, containerd told its connection
+    /// closed) after a Shutdown that ends it: its node and sandbox id.
+    pub reaper: mpsc::UnboundedSender<(NodeId, String)>,
+    /// The pod's number (1-based), which names its links.
+    pub pod: u8,
+    pub recorder: Arc<Recorder>,
+    pub controls: Arc<Controls>,
 }
 
 impl Shim {
     /// Starts the shim process on a node of its own (`containerd-shim-kata-v2 start`).
     pub fn start(spec: ShimSpec) -> Arc<Shim> {
         let timing = spec.timing.clone();
+        let vsock_gate = spec.controls.gate(Link::ShimAgent, spec.pod);
         let vmm = Arc::new(FakeVmm::new(
             format!("vm-{}", spec.sid),
             spec.vm_addr,
             spec.shim_pid + 1,
             timing.clone(),
+            spec.recorder.clone(),
+            spec.controls.clone(),
+            vsock_gate.clone(),
         ));
         let vm_up = vmm.up.clone();
         let agent_timing = timing.clone();
         let agent = Arc::new(AgentClient::new(move |address| {
             let addr: SocketAddr = address.strip_prefix("vsock://")?.parse().ok()?;
-            let (vm_up, timing) = (vm_up.clone(), agent_timing.clone());
+            let (vm_up, timing, gate) = (vm_up.clone(), agent_timing.clone(), vsock_gate.clone());
             Some(Box::pin(RpcClient::connect(
                 addr,
                 vm_up,
                 timing,
                 Site::Vsock,
+                gate,
             )))
         }));
         let resources = Arc::new(ResourceManager::default());
@@ -117,6 +131,8 @@ impl Shim {
             up: up.clone(),
             node_id: node_id.clone(),
             reaper: spec.reaper.clone(),
+            sid: spec.sid.clone(),
+            gate: spec.controls.gate(Link::ContainerdShim, spec.pod),
         };
         let node = Handle::current()
             .create_node()
@@ -129,6 +145,7 @@ impl Shim {
         Arc::new(Shim {
             sid: spec.sid,
             addr: spec.addr,
+            node: node.id(),
             up,
             handler,
             resources,
@@ -146,7 +163,10 @@ struct ShimProcess {
     containerd: ContainerdAddr,
     up: Liveness,
     node_id: Arc<Mutex<Option<NodeId>>>,
-    reaper: mpsc::UnboundedSender<NodeId>,
+    reaper: mpsc::UnboundedSender<(NodeId, String)>,
+    sid: String,
+    /// The gate of the containerd <-> shim link.
+    gate: Gate,
 }
 
 impl ShimProcess {
@@ -159,17 +179,24 @@ impl ShimProcess {
                 rx,
                 self.containerd.clone(),
                 self.timing.clone(),
+                self.gate.clone(),
             ));
         }
-        let (service, up, node_id, reaper) = (
+        let (service, up, node_id, reaper, sid) = (
             self.service.clone(),
             self.up.clone(),
             self.node_id.clone(),
             self.reaper.clone(),
+            self.sid.clone(),
         );
         let handler: TtrpcHandler = Arc::new(move |req| {
-            let (service, up, node_id, reaper) =
-                (service.clone(), up.clone(), node_id.clone(), reaper.clone());
+            let (service, up, node_id, reaper, sid) = (
+                service.clone(),
+                up.clone(),
+                node_id.clone(),
+                reaper.clone(),
+                sid.clone(),
+            );
             Box::pin(async move {
                 let reply = service.handle(&req).await;
                 if reply.shutdown {
@@ -178,7 +205,7 @@ impl ShimProcess {
                         crate::clock::sleep(Duration::from_millis(1)).await;
                         up.set(false);
                         if let Some(id) = *node_id.lock().unwrap() {
-                            let _ = reaper.send(id);
+                            let _ = reaper.send((id, sid));
                         }
                     });
                 }
@@ -186,7 +213,14 @@ impl ShimProcess {
             })
         });
         self.up.set(true);
-        serve(ep, self.timing.clone(), Site::Ttrpc, ttrpc_handler(handler)).await;
+        serve(
+            ep,
+            self.timing.clone(),
+            Site::Ttrpc,
+            self.gate.clone(),
+            ttrpc_handler(handler),
+        )
+        .await;
     }
 }
 
@@ -196,8 +230,10 @@ async fn forward_events(
     mut rx: mpsc::Receiver<TaskExit>,
     containerd: ContainerdAddr,
     timing: Arc<dyn Timing>,
+    gate: Gate,
 ) {
-    let Ok(rpc) = RpcClient::connect(containerd.events, containerd.up, timing, Site::Ttrpc).await
+    let Ok(rpc) =
+        RpcClient::connect(containerd.events, containerd.up, timing, Site::Ttrpc, gate).await
     else {
         return;
     };

@@ -13,8 +13,10 @@ use madsim::task::NodeId;
 use runtime_model::hypervisor::Hypervisor;
 
 use crate::agent::KataAgent;
+use crate::fault::{Controls, Gate};
 use crate::latency::{pause, Site, Timing};
 use crate::net::rpc::Liveness;
+use crate::recorder::Recorder;
 
 /// The VMM of one pod.
 pub struct FakeVmm {
@@ -23,6 +25,10 @@ pub struct FakeVmm {
     /// The VMM process's thread id (what `get_vmm_master_tid` answers).
     tid: u32,
     timing: Arc<dyn Timing>,
+    recorder: Arc<Recorder>,
+    controls: Arc<Controls>,
+    /// The gate of the shim <-> agent link (the agent's answers pass it).
+    gate: Gate,
     node: Mutex<Option<NodeId>>,
     /// The agent of the running VM, if one was booted.
     agent: Arc<Mutex<Option<Arc<KataAgent>>>>,
@@ -31,12 +37,23 @@ pub struct FakeVmm {
 }
 
 impl FakeVmm {
-    pub fn new(name: String, addr: SocketAddr, tid: u32, timing: Arc<dyn Timing>) -> FakeVmm {
+    pub fn new(
+        name: String,
+        addr: SocketAddr,
+        tid: u32,
+        timing: Arc<dyn Timing>,
+        recorder: Arc<Recorder>,
+        controls: Arc<Controls>,
+        gate: Gate,
+    ) -> FakeVmm {
         FakeVmm {
             name,
             addr,
             tid,
             timing,
+            recorder,
+            controls,
+            gate,
             node: Mutex::new(None),
             agent: Arc::new(Mutex::new(None)),
             up: Liveness::new(false),
@@ -55,9 +72,21 @@ impl FakeVmm {
             .map(|a| a.container_ids())
     }
 
-    /// Ends the VM at once, as a VMM crash or a host OOM kill would.
+    /// The agent of the running VM, if one runs.
+    pub fn agent(&self) -> Option<Arc<KataAgent>> {
+        if !self.up.is_up() {
+            return None;
+        }
+        self.agent.lock().unwrap().clone()
+    }
+
+    /// Ends the VM at once, as a VMM crash or a host OOM kill would: every guest process
+    /// dies with it.
     pub fn crash(&self) {
         if let Some(node) = self.node.lock().unwrap().take() {
+            if let Some(agent) = self.agent.lock().unwrap().take() {
+                agent.die_with_vm();
+            }
             Handle::current().kill(node);
         }
         self.up.set(false);
@@ -78,6 +107,11 @@ impl Hypervisor for FakeVmm {
         crate::clock::sleep(boot).await;
         let listening = Liveness::new(false);
         let (serving, addr, timing) = (listening.clone(), self.addr, self.timing.clone());
+        let (recorder, controls, gate) = (
+            self.recorder.clone(),
+            self.controls.clone(),
+            self.gate.clone(),
+        );
         let slot = self.agent.clone();
         let node = Handle::current()
             .create_node()
@@ -85,14 +119,15 @@ impl Hypervisor for FakeVmm {
             .ip(addr.ip())
             .init(move || {
                 // A booted VM starts with an empty guest: a fresh agent.
-                let (agent, serving) = (KataAgent::new(timing.clone()), serving.clone());
+                let agent = KataAgent::new(timing.clone(), recorder.clone(), controls.clone());
+                let (serving, gate) = (serving.clone(), gate.clone());
                 *slot.lock().unwrap() = Some(agent.clone());
                 async move {
                     let ep = Endpoint::bind(addr)
                         .await
                         .expect("the VM's vsock port is free");
                     serving.set(true);
-                    agent.serve(ep).await;
+                    agent.serve(ep, gate).await;
                 }
             })
             .build();

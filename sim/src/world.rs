@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use crate::containerd::{Containerd, ListOrder, ShimConn};
 use crate::cri::{Cri, PodSpec};
 use crate::ctr::Ctr;
+use crate::fault::{Controls, Gate, Link};
 use crate::latency::{Site, Timing};
 use crate::net::host_addr;
 use crate::net::rpc::{serve, RpcClient};
@@ -35,6 +36,8 @@ pub struct World {
     pub pods: Vec<PodSpec>,
     /// One shim per pod, in pod order.
     pub shims: Vec<Arc<Shim>>,
+    /// The gates and heal signal faults work through.
+    pub controls: Arc<Controls>,
 }
 
 impl World {
@@ -47,6 +50,7 @@ impl World {
         list_order: ListOrder,
     ) -> Result<World> {
         let containerd = Containerd::new(recorder.clone(), timing.clone(), list_order);
+        let controls = Arc::new(Controls::default());
         let events_addr = host_addr(CONTAINERD_HOST);
         let ep = Endpoint::bind(events_addr)
             .await
@@ -55,12 +59,15 @@ impl World {
             ep,
             timing.clone(),
             Site::Ttrpc,
+            Gate::open(),
             containerd.events_handler(),
         ));
-        let (reaper, mut reap) = mpsc::unbounded_channel::<NodeId>();
+        let (reaper, mut reap) = mpsc::unbounded_channel::<(NodeId, String)>();
+        let on_close = containerd.clone();
         tokio::spawn(async move {
-            while let Some(node) = reap.recv().await {
+            while let Some((node, sid)) = reap.recv().await {
                 Handle::current().kill(node);
+                on_close.shim_closed(&sid).await;
             }
         });
         let mut shims = Vec::with_capacity(pods.len());
@@ -78,11 +85,20 @@ impl World {
                     up: containerd.up.clone(),
                 },
                 reaper: reaper.clone(),
+                pod: n as u8,
+                recorder: recorder.clone(),
+                controls: controls.clone(),
             });
             let _ = shim.up.watch().wait_for(|up| *up).await;
-            let rpc = RpcClient::connect(shim.addr, shim.up.clone(), timing.clone(), Site::Ttrpc)
-                .await
-                .context("connect to the shim")?;
+            let rpc = RpcClient::connect(
+                shim.addr,
+                shim.up.clone(),
+                timing.clone(),
+                Site::Ttrpc,
+                controls.gate(Link::ContainerdShim, n as u8),
+            )
+            .await
+            .context("connect to the shim")?;
             containerd.add_shim(Arc::new(ShimConn::new(
                 &pod.sid,
                 TtrpcClient::new(rpc, TASK_SERVICE),
@@ -90,6 +106,15 @@ impl World {
             )));
             shims.push(shim);
         }
+        let vmms: std::collections::BTreeMap<String, _> = shims
+            .iter()
+            .map(|s| (s.sid.clone(), s.vmm.clone()))
+            .collect();
+        containerd.on_shim_binary_delete(Box::new(move |sid| {
+            if let Some(vmm) = vmms.get(sid) {
+                vmm.crash();
+            }
+        }));
         Ok(World {
             ctr: Arc::new(Ctr {
                 containerd: containerd.clone(),
@@ -100,6 +125,7 @@ impl World {
             containerd,
             pods,
             shims,
+            controls,
         })
     }
 

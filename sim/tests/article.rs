@@ -36,9 +36,9 @@ fn rs_3_24_fails_state_in_most_seeds_with_the_articles_error_chain() {
     assert!(first.starts_with(prefix), "unexpected error text: {first}");
     // Two waiters per container (Create and Start) each publish a TaskExit.
     assert!(
-        runs.iter().all(|r| r.events == 12),
+        runs.iter().all(|r| r.task_exits == 12),
         "events: {:?}",
-        runs.iter().map(|r| r.events).collect::<Vec<_>>()
+        runs.iter().map(|r| r.task_exits).collect::<Vec<_>>()
     );
     // The property judges what the grep counts: a run with a `get state for` error
     // violates the mission property, and so do only such runs.
@@ -67,7 +67,7 @@ fn the_go_shim_neither_fails_nor_warns_nor_violates() {
     let (summary, runs) = run(Profile::GO_3_24);
     assert_eq!((summary.errors, summary.warnings), (0, 0));
     // One exit watcher, one TaskExit per container.
-    assert!(runs.iter().all(|r| r.events == 6));
+    assert!(runs.iter().all(|r| r.task_exits == 6));
     let violated: Vec<_> = summary.violations.iter().filter(|(_, n)| **n > 0).collect();
     assert!(violated.is_empty(), "{violated:?}");
 }

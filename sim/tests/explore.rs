@@ -14,6 +14,7 @@ use properties::{Catalog, Judgement};
 use runtime_model::Profile;
 use serde::{Deserialize, Serialize};
 use sim::explore::engine::{Campaign, CaseVerdict};
+use sim::explore::generation::Generation;
 use sim::explore::strategy::Shape;
 use sim::matrix::run_matrix;
 
@@ -29,8 +30,15 @@ fn cases() -> u64 {
 #[test]
 fn the_matrix_has_the_expected_pattern_and_reaches_every_situation() {
     let catalog = Arc::new(Catalog::builtin());
-    let m = run_matrix(&Profile::ALL, Shape::default(), 0, cases(), 2, &catalog)
-        .expect("the matrix runs");
+    let m = run_matrix(
+        &Profile::ALL,
+        &Generation::default(),
+        0,
+        cases(),
+        2,
+        &catalog,
+    )
+    .expect("the matrix runs");
     let violations = |profile: Profile, property: &str| {
         m.cell(profile, property)
             .unwrap_or_else(|| panic!("no cell {profile} {property}"))

@@ -3,29 +3,37 @@
 mod during_delete;
 mod exit_event_follows_a_start;
 mod exit_status_agrees;
+mod exit_status_matches_the_guest;
+mod fault_during_op;
 mod kill_after_exit_is_harmless;
 mod no_call_hangs;
 mod one_exit_event_per_process;
 #[cfg(test)]
 mod oracle;
 mod resources_released_after_delete;
+mod run_does_not_panic;
 mod shutdown_waits_for_the_last_container;
 mod state_in_delete_window;
 mod state_never_errors_for_known_id;
 mod status_transitions_are_legal;
+mod teardown_leaves_nothing;
 mod unknown_id_is_not_found;
 
 pub use during_delete::{KillDuringDelete, StateDuringDelete};
 pub use exit_event_follows_a_start::ExitEventFollowsAStart;
 pub use exit_status_agrees::ExitStatusAgrees;
+pub use exit_status_matches_the_guest::ExitStatusMatchesTheGuest;
+pub use fault_during_op::FaultDuringOp;
 pub use kill_after_exit_is_harmless::KillAfterExitIsHarmless;
 pub use no_call_hangs::{NoCallHangs, HANG_BOUND_NS};
 pub use one_exit_event_per_process::OneExitEventPerProcess;
 pub use resources_released_after_delete::ResourcesReleasedAfterDelete;
+pub use run_does_not_panic::RunDoesNotPanic;
 pub use shutdown_waits_for_the_last_container::ShutdownWaitsForTheLastContainer;
 pub use state_in_delete_window::StateInDeleteWindow;
 pub use state_never_errors_for_known_id::StateNeverErrorsForKnownId;
 pub use status_transitions_are_legal::StatusTransitionsAreLegal;
+pub use teardown_leaves_nothing::TeardownLeavesNothing;
 pub use unknown_id_is_not_found::UnknownIdIsNotFound;
 
 use crate::property::{Property, Sometimes};
@@ -44,6 +52,9 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
         Box::new(ExitEventFollowsAStart),
         Box::new(ShutdownWaitsForTheLastContainer),
         Box::new(NoCallHangs),
+        Box::new(ExitStatusMatchesTheGuest),
+        Box::new(TeardownLeavesNothing),
+        Box::new(RunDoesNotPanic),
     ]
 }
 
@@ -57,6 +68,16 @@ pub fn builtin_sometimes() -> Vec<Box<dyn Sometimes>> {
     ]
 }
 
+/// The sometimes situations of failure paths: each fault kind landing while each
+/// lifecycle operation is in flight ([`Catalog::builtin_with_faults`](crate::Catalog::builtin_with_faults)
+/// adds them after the others).
+pub fn fault_sometimes() -> Vec<Box<dyn Sometimes>> {
+    FaultDuringOp::all()
+        .into_iter()
+        .map(|s| Box::new(s) as Box<dyn Sometimes>)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +89,7 @@ mod tests {
             .iter()
             .map(|p| p.name())
             .chain(builtin_sometimes().iter().map(|s| s.name()))
+            .chain(fault_sometimes().iter().map(|s| s.name()))
             .collect();
         let unique: BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(unique.len(), names.len());
@@ -84,5 +106,6 @@ mod tests {
             assert!(p.check(&empty).is_pass(), "{}", p.name());
         }
         assert!(builtin_sometimes().iter().all(|s| !s.hit(&empty)));
+        assert!(fault_sometimes().iter().all(|s| !s.hit(&empty)));
     }
 }

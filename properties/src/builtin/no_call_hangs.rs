@@ -9,6 +9,10 @@ pub const HANG_BOUND_NS: u64 = 10_000_000_000;
 /// Every call except Wait returns, within [`HANG_BOUND_NS`] of its invocation, and not
 /// by the client giving up (a client-side Timeout is a hang the client cut short). A
 /// call still pending when the run ended violates once the run outlasted the bound.
+/// A call a delaying fault may have held up (an agent stall or a held link of its
+/// sandbox, before the faults were healed: [`History::delaying_fault`]) is not judged
+/// here: the liveness phase judges what happens once the fault is gone
+/// ([`TeardownLeavesNothing`](crate::TeardownLeavesNothing)).
 ///
 /// Contract: containerd bounds its shim RPCs (State 2 s, Shutdown 3 s; containerd.md,
 /// "Tasks.List and getProcessState" and "shimTask.delete") and treats running out of
@@ -32,10 +36,11 @@ impl Property for NoCallHangs {
             if c.op == Op::Wait {
                 continue;
             }
-            let took_ns = c
-                .returned_ns
-                .unwrap_or(h.ended_ns)
-                .saturating_sub(c.invoked_ns);
+            let end_ns = c.returned_ns.unwrap_or(h.ended_ns);
+            if h.delaying_fault(&c.sandbox, c.invoked_ns, end_ns).is_some() {
+                continue;
+            }
+            let took_ns = end_ns.saturating_sub(c.invoked_ns);
             let hung = match c.result {
                 Outcome::Err(Failure::Timeout) => {
                     format!("the client gave up after {}", fmt_ns(took_ns))
@@ -78,6 +83,20 @@ mod tests {
         ]);
         h.ended_ns = 100 + HANG_BOUND_NS;
         assert_eq!(NoCallHangs.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_call_held_up_by_a_stall_before_the_heal_is_left_to_the_liveness_phase() {
+        let stalled = |liveness_ns| {
+            history(vec![call(Op::Create, "c", 0, 2 * HANG_BOUND_NS)])
+                .fault(crate::FaultKind::AgentStall, "s", None, None, 5)
+                .liveness_from(liveness_ns)
+        };
+        assert_eq!(NoCallHangs.check(&stalled(HANG_BOUND_NS)), Verdict::Pass);
+        // A stall of another sandbox excuses nothing.
+        let mut other = stalled(HANG_BOUND_NS);
+        other.calls[0].sandbox = "t".into();
+        assert_eq!(evidence(NoCallHangs.check(&other)).0, vec![0]);
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Events containerd received from shims.
+//! Events containerd received from shims, and the faults a run injected.
+
+use super::fault::Fault;
 
 /// A `/tasks/exit` event (containerd's `events/task.proto` `TaskExit`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,11 +25,29 @@ impl TaskExit {
     }
 }
 
-/// An event containerd received; more kinds may be added.
+/// An event of the run: one containerd received, or a fault the run injected (in the
+/// order they happened); more kinds may be added.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// `/tasks/exit`.
     TaskExit(TaskExit),
+    /// A fault the world applied.
+    Fault(Fault),
+    /// Ground truth from the guest: a container's process really ended (the fake agent
+    /// saw it), which no shim reported yet.
+    GuestExit(GuestExit),
+}
+
+/// A container's process ended in the guest: what really happened, for properties that
+/// compare the shim's answers with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestExit {
+    /// The container whose init process ended.
+    pub container: String,
+    /// Its exit code, or None when it died with its VM (no code exists).
+    pub code: Option<i32>,
+    /// When, in simulated ns.
+    pub at_ns: u64,
 }
 
 impl Event {
@@ -35,6 +55,32 @@ impl Event {
     pub fn as_task_exit(&self) -> Option<&TaskExit> {
         match self {
             Event::TaskExit(exit) => Some(exit),
+            Event::Fault(_) | Event::GuestExit(_) => None,
+        }
+    }
+
+    /// The event as a [`GuestExit`], if it is one.
+    pub fn as_guest_exit(&self) -> Option<&GuestExit> {
+        match self {
+            Event::GuestExit(exit) => Some(exit),
+            Event::TaskExit(_) | Event::Fault(_) => None,
+        }
+    }
+
+    /// The event as a [`Fault`], if it is one.
+    pub fn as_fault(&self) -> Option<&Fault> {
+        match self {
+            Event::Fault(fault) => Some(fault),
+            Event::TaskExit(_) | Event::GuestExit(_) => None,
+        }
+    }
+
+    /// When it happened (received or applied), in simulated ns.
+    pub fn at_ns(&self) -> u64 {
+        match self {
+            Event::TaskExit(exit) => exit.at_ns,
+            Event::Fault(fault) => fault.at_ns,
+            Event::GuestExit(exit) => exit.at_ns,
         }
     }
 }

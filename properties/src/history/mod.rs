@@ -4,6 +4,7 @@
 mod call;
 mod clock;
 mod event;
+mod fault;
 mod final_state;
 mod op;
 mod outcome;
@@ -12,7 +13,8 @@ use std::collections::BTreeSet;
 
 pub use call::Call;
 pub use clock::fmt_ns;
-pub use event::{Event, TaskExit};
+pub use event::{Event, GuestExit, TaskExit};
+pub use fault::{Fault, FaultKind};
 pub use final_state::FinalState;
 pub use op::{Op, TaskStatus};
 pub use outcome::{Code, Failure, Outcome, Reply};
@@ -24,7 +26,7 @@ pub use outcome::{Code, Failure, Outcome, Reply};
 pub struct History {
     /// Every Task API call containerd made to a shim, in invocation order.
     pub calls: Vec<Call>,
-    /// Every event containerd received, in order of receipt.
+    /// Every event containerd received and every fault the run applied, in order.
     pub events: Vec<Event>,
     /// Every id a Create was issued for during the run, by anyone (including creates a
     /// recorder did not keep as calls).
@@ -33,6 +35,13 @@ pub struct History {
     pub ended_ns: u64,
     /// What was left in the world when the run ended.
     pub final_state: FinalState,
+    /// When the run's liveness phase began, in simulated ns: every fault healed, the
+    /// clients tear everything down, and every call must return and every resource be
+    /// released before the run ends. None for a run without one.
+    pub liveness_from_ns: Option<u64>,
+    /// The message of a panic that ended the run early (the history then holds what
+    /// happened before it).
+    pub panic: Option<String>,
 }
 
 impl History {
@@ -115,6 +124,50 @@ impl History {
     pub fn create_in_flight(&self, container: &str, from_ns: u64, to_ns: u64) -> bool {
         self.calls_for(container)
             .any(|(_, c)| c.op == Op::Create && c.invoked_ns <= to_ns && from_ns <= c.end_ns())
+    }
+
+    /// The faults the run applied, with their indices in `events`, in order.
+    pub fn faults(&self) -> impl Iterator<Item = (usize, &Fault)> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_fault().map(|f| (i, f)))
+    }
+
+    /// The guest's ground truth: each container process's real end, with its index in
+    /// `events`, in order.
+    pub fn guest_exits(&self) -> impl Iterator<Item = (usize, &GuestExit)> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_guest_exit().map(|x| (i, x)))
+    }
+
+    /// Whether a call on `sandbox` spanning `[from_ns, to_ns]` may have been held up by a
+    /// fault that delays rather than fails: an agent stall or a held link of that
+    /// sandbox applied by `to_ns` and not yet healed at `from_ns` (faults heal when the
+    /// liveness phase begins). The index of the first such fault.
+    ///
+    /// ```
+    /// # use properties::{Fault, FaultKind, History, Event};
+    /// let stall = Fault { kind: FaultKind::AgentStall, sandbox: "s".into(), container: None,
+    ///                     exit_code: None, detail: String::new(), at_ns: 100 };
+    /// let h = History { events: vec![Event::Fault(stall)], liveness_from_ns: Some(500),
+    ///                   ..History::default() };
+    /// assert_eq!(h.delaying_fault("s", 50, 150), Some(0));
+    /// assert_eq!(h.delaying_fault("s", 501, 900), None); // healed at 500
+    /// assert_eq!(h.delaying_fault("t", 50, 150), None);
+    /// ```
+    pub fn delaying_fault(&self, sandbox: &str, from_ns: u64, to_ns: u64) -> Option<usize> {
+        let healed_ns = self.liveness_from_ns.unwrap_or(u64::MAX);
+        self.faults()
+            .find(|(_, f)| {
+                matches!(f.kind, FaultKind::AgentStall | FaultKind::LinkHold)
+                    && f.sandbox == sandbox
+                    && f.at_ns <= to_ns
+                    && from_ns <= healed_ns
+            })
+            .map(|(i, _)| i)
     }
 
     /// `call #i (<call>)`, how explanations name call `i` (see [`Call`]'s `Display`).

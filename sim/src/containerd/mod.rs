@@ -21,7 +21,7 @@ use containerd_shim_protos::ttrpc;
 use rand::seq::SliceRandom;
 use tracing::{error, warn};
 
-use crate::latency::Timing;
+use crate::latency::{pause, Site, Timing};
 use crate::net::rpc::{Handler, Liveness};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcError, TtrpcHandler};
 use crate::recorder::Recorder;
@@ -282,7 +282,11 @@ pub struct Containerd {
     /// Up while containerd serves (its event service).
     pub up: Liveness,
     pub list_order: ListOrder,
+    /// What running the shim binary's `delete` for a dead shim's sandbox does.
+    shim_binary_delete: Mutex<Option<ShimBinaryDelete>>,
 }
+
+type ShimBinaryDelete = Box<dyn Fn(&str) + Send + Sync>;
 
 impl Containerd {
     pub fn new(
@@ -298,6 +302,7 @@ impl Containerd {
             timing,
             up: Liveness::new(true),
             list_order,
+            shim_binary_delete: Mutex::new(None),
         })
     }
 
@@ -495,6 +500,41 @@ impl Containerd {
     fn remove_task(&self, id: &str) {
         self.tasks.lock().unwrap().remove(id);
         self.recorder.listed(id, false);
+    }
+
+    /// The shim of sandbox `sid` closed its connection: its process exited or died.
+    /// containerd's on-close handling (`runtime/v2/shim.go`, `cleanupAfterDeadShim`): for
+    /// every task of that shim still in the list, run the shim binary's `delete` (for
+    /// Kata, it tears the sandbox down: the VM goes), publish /tasks/exit with the exit
+    /// status `delete` answers (128 + SIGKILL) itself, and remove the task.
+    pub async fn shim_closed(&self, sid: &str) {
+        let orphans: Vec<String> = self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, shim)| shim.sid == sid)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if orphans.is_empty() {
+            return;
+        }
+        pause(&*self.timing, Site::CtrExec).await;
+        if let Some(teardown) = self.shim_binary_delete.lock().unwrap().as_ref() {
+            teardown(sid);
+        }
+        for id in orphans {
+            warn!(id = %id, sid = %sid, "cleaning up after shim disconnected");
+            let exited_at = crate::clock::now().as_nanos() as u64;
+            self.recorder.task_exit(&id, 0, 128 + 9, Some(exited_at));
+            self.remove_task(&id);
+        }
+    }
+
+    /// Sets what the shim binary's `delete` does to a sandbox whose shim died (the world
+    /// decides: it owns the VMs).
+    pub fn on_shim_binary_delete(&self, teardown: ShimBinaryDelete) {
+        *self.shim_binary_delete.lock().unwrap() = Some(teardown);
     }
 
     /// The ids in the task list.

@@ -20,8 +20,10 @@ use crate::explore::case::Case;
 use crate::explore::engine::judge_case;
 use crate::log::LogOutput;
 
-/// The format this kata-dst writes.
-pub const FORMAT: &str = "kata-dst-case/2";
+/// The format this kata-dst writes (version 3 added faults to the case).
+pub const FORMAT: &str = "kata-dst-case/3";
+/// The format before faults: the same fields without `case.faults`, read as is.
+pub const FORMAT_V2: &str = "kata-dst-case/2";
 
 /// What a profile does with a case file's case, for the file's property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,11 +83,11 @@ impl CaseFile {
         let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a JSON case file: {e}"))?;
         match value.get("format").and_then(|f| f.as_str()) {
-            Some(FORMAT) => {}
+            Some(FORMAT) | Some(FORMAT_V2) => {}
             Some(v1::FORMAT) => value = v1::upgrade(value)?,
             Some(other) => {
                 return Err(format!(
-                    "format {other:?} is not one this kata-dst reads (valid: {FORMAT:?}, {:?})",
+                    "format {other:?} is not one this kata-dst reads (valid: {FORMAT:?}, {FORMAT_V2:?}, {:?})",
                     v1::FORMAT
                 ))
             }
@@ -321,6 +323,7 @@ mod tests {
                     action: Action::Call(Op::Create, Target::Container { pod: 1, index: 1 }),
                     via: Via::Tasks,
                 }]],
+                faults: Vec::new(),
             },
         }
     }

@@ -8,6 +8,7 @@ use properties::Op;
 use serde::{Deserialize, Serialize};
 
 use crate::containerd::ListOrder;
+use crate::fault::FaultStep;
 use crate::latency::Latencies;
 
 /// The latest a step may be due (60 s), so a run ends well inside the simulation's
@@ -163,6 +164,10 @@ pub struct Case {
     pub list_order: ListOrder,
     /// The client lanes, each a sequence of steps run one after another.
     pub lanes: Vec<Vec<Step>>,
+    /// The faults, each applied at its time by the world. A case with faults runs a
+    /// liveness phase after them (see [`crate::explore::workload`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultStep>,
 }
 
 impl Case {
@@ -190,7 +195,13 @@ impl Case {
                 Target::Container { pod, index } => Some((pod, index)),
                 Target::NeverCreated => None,
             });
-        let (pods, per_pod) = named.fold((1, 1), |(p, c), (sp, sc)| (p.max(sp), c.max(sc)));
+        let faulted = self.faults.iter().map(|f| {
+            let (pod, index) = f.fault.container().unwrap_or((f.fault.pod(), 1));
+            (pod, index)
+        });
+        let (pods, per_pod) = named
+            .chain(faulted)
+            .fold((1, 1), |(p, c), (sp, sc)| (p.max(sp), c.max(sc)));
         self.pods = pods;
         self.containers_per_pod = per_pod;
         self
@@ -270,6 +281,24 @@ impl Case {
                 }
             }
         }
+        for f in &self.faults {
+            if f.at_us > MAX_AT_US {
+                return Err(format!(
+                    "fault {} is at {} us; valid: at most {MAX_AT_US} us",
+                    f.fault, f.at_us
+                ));
+            }
+            let in_world = match f.fault.container() {
+                Some((pod, index)) => containers.contains(&Target::Container { pod, index }),
+                None => (1..=self.pods).contains(&f.fault.pod()),
+            };
+            if !in_world {
+                return Err(format!(
+                    "fault {} names a pod or container the case does not have; valid: pods 1..={}, containers 1..={} per pod",
+                    f.fault, self.pods, self.containers_per_pod
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -298,6 +327,7 @@ mod tests {
             latencies: Latencies::default(),
             list_order: ListOrder::ById,
             lanes,
+            faults: Vec::new(),
         }
     }
 
@@ -378,6 +408,28 @@ mod tests {
         c.latencies = Latencies::default();
         c.lanes.push(Vec::new());
         assert!(c.validate().unwrap_err().contains("at least one step"));
+    }
+
+    #[test]
+    fn faults_widen_the_fitted_world_and_must_name_what_it_has() {
+        use crate::fault::{Fault, FaultStep};
+        let mut c = case(vec![vec![step(Op::State, container(1, 1))]]);
+        c.faults.push(FaultStep {
+            at_us: 5,
+            fault: Fault::ProcessExit {
+                pod: 2,
+                index: 3,
+                code: 1,
+            },
+        });
+        let fitted = c.clone().fitted();
+        assert_eq!((fitted.pods, fitted.containers_per_pod), (2, 3));
+        assert!(fitted.validate().is_ok());
+        let err = c.validate().unwrap_err();
+        assert!(
+            err.starts_with("fault process-exit pod2-c3 (code 1) names a pod"),
+            "{err}"
+        );
     }
 
     #[test]

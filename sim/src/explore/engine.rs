@@ -19,6 +19,7 @@ use runtime_model::Profile;
 
 use super::case::Case;
 use super::strategy::{self, Shape};
+use crate::fault::Swarm;
 use crate::log::LogOutput;
 use crate::pool::in_parallel;
 use crate::run::{run_and_judge, Judged};
@@ -63,6 +64,8 @@ pub struct Campaign {
     pub catalog: Arc<Catalog>,
     /// Worker threads.
     pub workers: usize,
+    /// The campaign's fault mix, if its cases have faults.
+    pub swarm: Option<Swarm>,
 }
 
 /// What decides that a campaign stops early.
@@ -77,6 +80,16 @@ impl Campaign {
             number,
             catalog: Arc::new(Catalog::builtin()),
             workers,
+            swarm: None,
+        }
+    }
+
+    /// The same campaign with faults in its cases, drawn by `swarm` (and the built-in
+    /// catalog gains the failure paths' sometimes situations, if it is the built-in one).
+    pub fn with_faults(self, swarm: Swarm) -> Campaign {
+        Campaign {
+            swarm: Some(swarm),
+            ..self
         }
     }
 
@@ -86,13 +99,17 @@ impl Campaign {
     }
 
     /// The value tree of case `index`.
-    pub fn case_tree(&self, index: u64) -> impl ValueTree<Value = Case> {
+    pub fn case_tree(&self, index: u64) -> Box<dyn ValueTree<Value = Case>> {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&self.number.to_le_bytes());
         key[8..16].copy_from_slice(&index.to_le_bytes());
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &key);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-        strategy::case(self.shape)
+        let cases = match &self.swarm {
+            None => strategy::case(self.shape).boxed(),
+            Some(swarm) => strategy::case_with_faults(self.shape, swarm.clone()).boxed(),
+        };
+        cases
             .new_tree(&mut runner)
             .expect("case strategies never reject")
     }

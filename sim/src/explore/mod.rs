@@ -4,5 +4,6 @@
 
 pub mod case;
 pub mod engine;
+pub mod generation;
 pub mod strategy;
 pub mod workload;

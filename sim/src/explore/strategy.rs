@@ -10,7 +10,9 @@ use properties::Op;
 use super::case::{Action, Case, Step, Target, Via};
 use crate::agent::{SIGKILL, SIGTERM};
 use crate::containerd::ListOrder;
+use crate::fault::{AgentCall, Fault, FaultStep, Link, Swarm};
 use crate::latency::{Latencies, Micros};
+use properties::FaultKind;
 
 /// The size of generated cases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,6 +250,7 @@ fn build(shape: Shape, raw: Vec<Vec<RawStep>>, seed: u64, latencies: Latencies) 
         latencies,
         list_order: ListOrder::ById,
         lanes,
+        faults: Vec::new(),
     }
     .fitted()
 }
@@ -268,4 +271,50 @@ pub fn case(shape: Shape) -> impl Strategy<Value = Case> {
             ..build(shape, raw, seed, latencies)
         },
     )
+}
+
+/// Exit codes a process that exits by itself is given: success, common failures, and
+/// the codes of SIGKILL and SIGTERM (a process killed from inside the guest).
+const EXIT_CODES: [i32; 5] = [0, 1, 2, 137, 143];
+
+/// One fault of a kind `swarm` draws, on a pod and container of the shape, due within
+/// the shape's window.
+fn fault_step(shape: Shape, swarm: &Swarm) -> impl Strategy<Value = FaultStep> {
+    let kinds: Vec<(u32, BoxedStrategy<FaultKind>)> = swarm
+        .active()
+        .map(|(kind, weight)| (weight, Just(kind).boxed()))
+        .collect();
+    (
+        0..shape.window_us,
+        proptest::strategy::Union::new_weighted(kinds),
+        1..=shape.max_pods,
+        1..=shape.max_containers_per_pod,
+        proptest::sample::select(EXIT_CODES.to_vec()),
+        proptest::sample::select(AgentCall::ALL.to_vec()),
+        proptest::sample::select(Link::ALL.to_vec()),
+    )
+        .prop_map(|(at_us, kind, pod, index, code, call, link)| {
+            let fault = match kind {
+                FaultKind::VmCrash => Fault::VmCrash { pod },
+                FaultKind::ShimCrash => Fault::ShimCrash { pod },
+                FaultKind::ProcessExit => Fault::ProcessExit { pod, index, code },
+                FaultKind::AgentError => Fault::AgentError { pod, call },
+                FaultKind::AgentStall => Fault::AgentStall { pod, call },
+                FaultKind::LinkHold => Fault::LinkHold { pod, link },
+            };
+            FaultStep { at_us, fault }
+        })
+}
+
+/// Cases of the given shape with up to `swarm.max_faults` faults of the kinds `swarm`
+/// draws. The case without its faults is exactly the one [`case`] generates from the same
+/// randomness (the faults are drawn after it), so a campaign with faults explores the
+/// schedules of the fault-free campaign of the same number, with faults added; the
+/// faults shrink like the lanes do (fewer, earlier, simpler).
+pub fn case_with_faults(shape: Shape, swarm: Swarm) -> impl Strategy<Value = Case> {
+    let faults = proptest::collection::vec(fault_step(shape, &swarm), 0..=swarm.max_faults);
+    (case(shape), faults).prop_map(|(case, mut faults)| {
+        faults.sort_by_key(|f| f.at_us);
+        Case { faults, ..case }.fitted()
+    })
 }

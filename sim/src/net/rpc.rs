@@ -17,6 +17,7 @@ use std::time::Duration;
 use madsim::net::Endpoint;
 use runtime_model::sync::watch;
 
+use crate::fault::Gate;
 use crate::latency::{pause, Site, Timing};
 
 /// The tag servers receive requests on.
@@ -60,6 +61,8 @@ pub struct RpcClient {
     peer: Liveness,
     timing: Arc<dyn Timing>,
     wire: Site,
+    /// The gate of the link this connection runs over (a held link holds requests).
+    gate: Gate,
     next_stream: AtomicU32,
 }
 
@@ -69,6 +72,7 @@ impl RpcClient {
         peer: Liveness,
         timing: Arc<dyn Timing>,
         wire: Site,
+        gate: Gate,
     ) -> io::Result<RpcClient> {
         Ok(RpcClient {
             ep: Endpoint::bind("0.0.0.0:0").await?,
@@ -76,6 +80,7 @@ impl RpcClient {
             peer,
             timing,
             wire,
+            gate,
             next_stream: AtomicU32::new(1),
         })
     }
@@ -100,6 +105,7 @@ impl RpcClient {
         let stream = self.next_stream.fetch_add(2, Ordering::Relaxed);
         request.set_stream(stream);
         pause(&*self.timing, self.wire).await;
+        self.gate.pass().await;
         if !self.peer.is_up() {
             return Err(CallError::Closed);
         }
@@ -160,8 +166,15 @@ pub type Handler =
     Arc<dyn Fn(Frame) -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>> + Send + Sync>;
 
 /// Serves requests on `ep` until the endpoint fails, each in its own task (a ttrpc server
-/// handles a connection's requests concurrently).
-pub async fn serve(ep: Endpoint, timing: Arc<dyn Timing>, wire: Site, handler: Handler) {
+/// handles a connection's requests concurrently). Answers wait at `gate` (a held link
+/// holds them).
+pub async fn serve(
+    ep: Endpoint,
+    timing: Arc<dyn Timing>,
+    wire: Site,
+    gate: Gate,
+    handler: Handler,
+) {
     let ep = Arc::new(ep);
     loop {
         let Ok((payload, from)) = ep.recv_from_raw(REQUEST_TAG).await else {
@@ -173,10 +186,12 @@ pub async fn serve(ep: Endpoint, timing: Arc<dyn Timing>, wire: Site, handler: H
         let Some((stream, request)) = Frame::received(buf) else {
             continue;
         };
-        let (ep, timing, handler) = (ep.clone(), timing.clone(), handler.clone());
+        let (ep, timing, gate, handler) =
+            (ep.clone(), timing.clone(), gate.clone(), handler.clone());
         tokio::spawn(async move {
             if let Some(answer) = handler(request).await {
                 pause(&*timing, wire).await;
+                gate.pass().await;
                 let _ = ep
                     .send_to_raw(from, u64::from(stream), Box::new(answer))
                     .await;

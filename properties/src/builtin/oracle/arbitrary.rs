@@ -211,6 +211,7 @@ pub fn history() -> impl Strategy<Value = History> {
                 created_ids,
                 ended_ns,
                 final_state,
+                ..History::default()
             };
             if coarse {
                 rounded(h)
@@ -231,7 +232,10 @@ fn rounded(mut h: History) -> History {
             reply.exited_at_ns.iter_mut().for_each(round);
         }
     }
-    for Event::TaskExit(exit) in &mut h.events {
+    for exit in h.events.iter_mut().filter_map(|e| match e {
+        Event::TaskExit(exit) => Some(exit),
+        Event::Fault(_) | Event::GuestExit(_) => None,
+    }) {
         round(&mut exit.at_ns);
         exit.exited_at_ns.iter_mut().for_each(round);
     }

@@ -71,6 +71,8 @@ impl VirtContainerManager {
             service_mutex: self.service_mutex.clone(),
             exit_state_atomic: self.profile.exit_state_atomic,
             stop_any_status: self.profile.stop_any_status,
+            wait_error: self.profile.wait_error,
+            holds_container: self.profile.watcher_holds_container,
         }
     }
 

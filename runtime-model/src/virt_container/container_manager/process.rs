@@ -8,10 +8,13 @@ use tokio::sync::{Mutex, RwLock};
 use tracing::{error, info};
 
 use super::ContainerMap;
-use crate::agent::{Agent, ContainerID, ContainerProcessID, WaitProcessRequest};
+use crate::agent::{
+    Agent, ContainerID, ContainerProcessID, WaitProcessRequest, WaitProcessResponse,
+};
 use crate::common::types::{
     ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
 };
+use crate::profile::WaitError;
 use crate::sync::watch;
 
 /// A container's init process or one of its exec processes.
@@ -112,6 +115,10 @@ pub struct ExitWatcherContext {
     pub exit_state_atomic: bool,
     /// Go profile: stop the container whatever its status (`StopContainer(.., true)`).
     pub stop_any_status: bool,
+    /// What a failed agent `wait_process` means.
+    pub wait_error: WaitError,
+    /// Go profile: record the exit even when the id has left the container map.
+    pub holds_container: bool,
 }
 
 struct ExitWatcher {
@@ -135,13 +142,17 @@ impl ExitWatcher {
             },
         };
         info!(container_id = %container_id, "begin wait process");
-        let resp = match self.ctx.agent.wait_process(req).await {
-            Ok(resp) => resp,
-            Err(e) => {
+        let resp = match (self.ctx.agent.wait_process(req).await, self.ctx.wait_error) {
+            (Ok(resp), _) => resp,
+            (Err(e), WaitError::LogAndReturn) => {
                 // 3.24.0: log and return; dropping the notifier wakes the waiters with
                 // exit code 0 and no exit time, and the status stays Running.
                 error!(container_id = %container_id, "failed to wait process {:?}", e);
                 return;
+            }
+            (Err(e), WaitError::ExitCode255) => {
+                error!(container_id = %container_id, "Wait for process failed: {:?}", e);
+                WaitProcessResponse { status: 255 }
             }
         };
         info!(container_id = %container_id, "end wait process exit code {}", resp.status);
@@ -154,18 +165,25 @@ impl ExitWatcher {
             None => None,
         };
         let containers = self.ctx.containers.read().await;
-        let Some(c) = containers.get(&container_id) else {
-            error!(
-                "Failed to stop process, since container {} not found",
-                container_id
-            );
-            return;
-        };
-        if let Err(err) = c
-            .stop_process(&self.process, self.ctx.stop_any_status)
-            .await
-        {
-            error!(container_id = %container_id, "failed to stop process {:?}", err);
+        match containers.get(&container_id) {
+            Some(c) => {
+                if let Err(err) = c
+                    .stop_process(&self.process, self.ctx.stop_any_status)
+                    .await
+                {
+                    error!(container_id = %container_id, "failed to stop process {:?}", err);
+                }
+            }
+            None if self.ctx.holds_container => {
+                // Go: Delete already stopped and removed it; the exit is still recorded.
+            }
+            None => {
+                error!(
+                    "Failed to stop process, since container {} not found",
+                    container_id
+                );
+                return;
+            }
         }
         let exit_time = Some(stamped_before_lock.unwrap_or_else(SystemTime::now));
         if self.ctx.exit_state_atomic {

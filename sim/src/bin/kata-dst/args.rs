@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use properties::Catalog;
+use properties::{Catalog, FaultKind};
 use runtime_model::Profile;
+use sim::explore::generation::Generation;
 use sim::scenario::Builtin;
 
 /// The madsim seeds of the default run: small enough that every profile finishes in
@@ -93,9 +94,22 @@ pub struct ReplayArgs {
     /// The campaign was generated with --tasks-only (with --campaign).
     #[arg(long, requires = "campaign", conflicts_with_all = ["seed", "file"])]
     pub tasks_only: bool,
+    /// The campaign was generated with --faults (with --campaign).
+    #[arg(long, requires = "campaign", conflicts_with_all = ["seed", "file"])]
+    pub faults: bool,
+    /// The campaign was generated with these --fault kinds (with --campaign; repeatable).
+    #[arg(long = "fault", value_parser = fault_kind, requires = "campaign", conflicts_with_all = ["seed", "file"])]
+    pub fault: Vec<FaultKind>,
     /// Print the verdicts as one JSON document instead of the report.
     #[arg(long)]
     pub json: bool,
+}
+
+impl ReplayArgs {
+    /// How the generated case's campaign was generated.
+    pub fn generation(&self) -> Generation {
+        generation(self.tasks_only, self.faults, &self.fault)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -115,6 +129,14 @@ pub struct ExploreArgs {
     /// Only calls through containerd's Tasks service (no direct shim calls).
     #[arg(long)]
     pub tasks_only: bool,
+    /// Inject faults (VM and shim crashes, agent errors and stalls, process exits, held
+    /// links), drawn per campaign by a swarm that is printed with it; every case with a
+    /// fault ends with a liveness phase.
+    #[arg(long)]
+    pub faults: bool,
+    /// Only this kind of fault (repeatable; implies --faults).
+    #[arg(long = "fault", value_parser = fault_kind)]
+    pub fault: Vec<FaultKind>,
     /// The directory the shrunk case file is saved in.
     #[arg(long, default_value = "seeds")]
     pub out: PathBuf,
@@ -144,12 +166,45 @@ pub struct MatrixArgs {
     /// Only calls through containerd's Tasks service (no direct shim calls).
     #[arg(long)]
     pub tasks_only: bool,
+    /// Inject faults (VM and shim crashes, agent errors and stalls, process exits, held
+    /// links), drawn per campaign by a swarm that is printed with it; every case with a
+    /// fault ends with a liveness phase.
+    #[arg(long)]
+    pub faults: bool,
+    /// Only this kind of fault (repeatable; implies --faults).
+    #[arg(long = "fault", value_parser = fault_kind)]
+    pub fault: Vec<FaultKind>,
     /// Print the matrix as one JSON document.
     #[arg(long)]
     pub json: bool,
     /// Worker threads (default: the machine's cores).
     #[arg(long, value_parser = jobs)]
     pub jobs: Option<u64>,
+}
+
+impl ExploreArgs {
+    /// How the campaign's cases are generated.
+    pub fn generation(&self) -> Generation {
+        generation(self.tasks_only, self.faults, &self.fault)
+    }
+}
+
+impl MatrixArgs {
+    /// How the campaign's cases are generated.
+    pub fn generation(&self) -> Generation {
+        generation(self.tasks_only, self.faults, &self.fault)
+    }
+}
+
+/// The generation options the flags ask for: `--fault` implies `--faults`.
+fn generation(tasks_only: bool, faults: bool, kinds: &[FaultKind]) -> Generation {
+    let mut kinds = kinds.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    Generation {
+        tasks_only,
+        faults: (faults || !kinds.is_empty()).then_some(kinds),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -217,6 +272,10 @@ fn property(s: &str) -> Result<&'static str, String> {
         .property(s)
         .map(|p| p.name())
         .map_err(|e| e.to_string())
+}
+
+fn fault_kind(s: &str) -> Result<FaultKind, String> {
+    s.parse()
 }
 
 fn property_or_any(s: &str) -> Result<PropertyChoice, String> {

@@ -9,8 +9,6 @@ use anyhow::Result;
 use properties::{Catalog, Judgement};
 use serde_json::json;
 use sim::corpus::{self, CaseFile};
-use sim::explore::engine::Campaign;
-use sim::explore::strategy::Shape;
 use sim::replay::replay;
 use sim::reproduce::{case_command, file_command};
 
@@ -39,12 +37,14 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
             args.out.display()
         ));
     }
-    let shape = Shape {
-        shim_calls: !args.tasks_only,
-        ..Shape::default()
-    };
-    let catalog = Arc::new(Catalog::builtin());
-    let campaign = Campaign::new(args.profile, shape, args.campaign, workers(args.jobs))
+    let generation = args.generation();
+    let catalog = Arc::new(if generation.faults.is_some() {
+        Catalog::builtin_with_faults()
+    } else {
+        Catalog::builtin()
+    });
+    let campaign = generation
+        .campaign(args.profile, args.campaign, workers(args.jobs))
         .judged_by(catalog.clone());
     let target = match args.property {
         PropertyChoice::One(p) => Some(p),
@@ -52,10 +52,11 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     };
     if !args.json {
         say!(
-            "kata-dst explore: profile {}, stop at a violation of {}, campaign {}, up to {} cases, {} workers",
+            "kata-dst explore: profile {}, stop at a violation of {}, campaign {}{}, up to {} cases, {} workers",
             args.profile,
             target.unwrap_or("any property"),
             args.campaign,
+            generation.describe(args.campaign),
             args.cases,
             campaign.workers
         );
@@ -84,7 +85,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let property = target.unwrap_or(found.judgement.violations[0].property);
-    let unshrunk = case_command(args.profile, args.campaign, found.index, args.tasks_only);
+    let unshrunk = case_command(args.profile, args.campaign, found.index, &generation);
     let original = campaign.case(found.index);
     if !args.json {
         say!(

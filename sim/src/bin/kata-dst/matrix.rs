@@ -6,7 +6,6 @@ use std::sync::Arc;
 use anyhow::Result;
 use properties::Catalog;
 use runtime_model::Profile;
-use sim::explore::strategy::Shape;
 use sim::matrix::run_matrix;
 
 use crate::args::{workers, MatrixArgs};
@@ -39,23 +38,31 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
     } else {
         args.profile.clone()
     };
-    let mut catalog = Catalog::builtin();
+    let generation = args.generation();
+    let mut catalog = if generation.faults.is_some() {
+        Catalog::builtin_with_faults()
+    } else {
+        Catalog::builtin()
+    };
     if !args.property.is_empty() {
         catalog = catalog.only(&args.property);
     }
     let catalog = Arc::new(catalog);
-    let shape = Shape {
-        shim_calls: !args.tasks_only,
-        ..Shape::default()
-    };
     if !args.json {
         say!(
             "kata-dst matrix: campaign {}{}, {cases} generated cases per profile, {workers} workers",
             args.campaign,
-            if args.tasks_only { " (tasks only)" } else { "" }
+            generation.describe(args.campaign)
         );
     }
-    let m = run_matrix(&profiles, shape, args.campaign, cases, workers, &catalog)?;
+    let m = run_matrix(
+        &profiles,
+        &generation,
+        args.campaign,
+        cases,
+        workers,
+        &catalog,
+    )?;
     if args.json {
         say!("{}", serde_json::to_string_pretty(&m)?);
     } else {
@@ -74,7 +81,7 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
                 c.first_failure.as_deref().unwrap_or_default(),
                 c.profile,
                 c.property,
-                if args.tasks_only { " --tasks-only" } else { "" }
+                generation.flags()
             );
         }
     }

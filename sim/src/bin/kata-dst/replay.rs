@@ -9,8 +9,7 @@ use properties::Catalog;
 use runtime_model::Profile;
 use serde_json::json;
 use sim::corpus::{CaseFile, Expect};
-use sim::explore::engine::Campaign;
-use sim::explore::strategy::Shape;
+use sim::explore::case::Case;
 use sim::replay::{replay as replay_run, Replayed};
 use sim::reproduce::{article_command, case_command, file_command};
 use sim::scenario::Builtin;
@@ -25,14 +24,12 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     }
     match (args.profile, args.seed, args.campaign, args.case) {
         (Some(profile), None, Some(campaign), Some(index)) => {
-            let shape = Shape {
-                shim_calls: !args.tasks_only,
-                ..Shape::default()
-            };
-            let case = Campaign::new(profile, shape, campaign, 1).case(index);
+            let generation = args.generation();
+            let case = generation.campaign(profile, campaign, 1).case(index);
             let seed = case.madsim_seed;
+            let catalog = catalog_for(&case);
             let replayed = replay_run(Arc::new(case), profile, seed, catalog, None)?;
-            let again = case_command(profile, campaign, index, args.tasks_only);
+            let again = case_command(profile, campaign, index, &generation);
             show(&replayed, args.json, &format!("campaign {campaign} case {index}"), &again, None);
             Ok(ExitCode::SUCCESS)
         }
@@ -45,6 +42,16 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         }
         _ => usage("replay needs a case file, or --profile with --campaign and --case, or --profile with --seed (see kata-dst replay --help)"),
     }
+}
+
+/// The built-in catalog, with the failure paths' sometimes situations for a case with
+/// faults.
+fn catalog_for(case: &Case) -> Arc<Catalog> {
+    Arc::new(if case.faults.is_empty() {
+        Catalog::builtin()
+    } else {
+        Catalog::builtin_with_faults()
+    })
 }
 
 /// How a case file's replay compares with the verdict it records: as JSON, and as text.
@@ -112,7 +119,7 @@ fn replay_file(
         Arc::new(file.case.clone()),
         on,
         seed,
-        catalog.clone(),
+        catalog_for(&file.case),
         Some(&file.property),
     )?;
     let got = if replayed

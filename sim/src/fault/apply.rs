@@ -1,0 +1,71 @@
+//! The world's fault methods, in the style of turmoil's `crash` / `hold` / `release`:
+//! each applies one [`Fault`] through madsim's node controls or the world's gates, and
+//! records it in the history.
+
+use madsim::runtime::Handle;
+use tracing::warn;
+
+use super::{Fault, Link};
+use crate::agent::Armed;
+use crate::explore::case::Target;
+use crate::world::World;
+
+impl World {
+    /// Applies `fault` now. A fault on a pod the world does not have, or on a VM or shim
+    /// already gone, is recorded and does nothing else.
+    pub async fn apply(&self, fault: &Fault) {
+        self.containerd.recorder.fault(fault.record());
+        let Some(shim) = self.shims.get(usize::from(fault.pod()).wrapping_sub(1)) else {
+            return;
+        };
+        match *fault {
+            Fault::VmCrash { .. } => self.crash_vm(fault.pod()),
+            Fault::ShimCrash { .. } => {
+                if shim.up.is_up() {
+                    Handle::current().kill(shim.node);
+                    shim.up.set(false);
+                    warn!(sid = %shim.sid, "shim process died");
+                    self.containerd.shim_closed(&shim.sid).await;
+                }
+            }
+            Fault::ProcessExit { pod, index, code } => {
+                if let Some(agent) = shim.vmm.agent() {
+                    agent.exit_process(&Target::Container { pod, index }.id(), code);
+                }
+            }
+            Fault::AgentError { call, .. } => {
+                if let Some(agent) = shim.vmm.agent() {
+                    agent.arm(call, Armed::Error);
+                }
+            }
+            Fault::AgentStall { call, .. } => {
+                if let Some(agent) = shim.vmm.agent() {
+                    agent.arm(call, Armed::Stall);
+                }
+            }
+            Fault::LinkHold { pod, link } => self.hold(link, pod),
+        }
+    }
+
+    /// The VM of pod `pod` (1-based) dies at once: its guest processes die with it and
+    /// the agent's connections close.
+    pub fn crash_vm(&self, pod: u8) {
+        if let Some(shim) = self.shims.get(usize::from(pod).wrapping_sub(1)) {
+            if shim.vmm.up.is_up() {
+                warn!(sid = %shim.sid, "VM crashed");
+            }
+            shim.vmm.crash();
+        }
+    }
+
+    /// Holds every message on pod `pod`'s `link` until [`World::heal`].
+    pub fn hold(&self, link: Link, pod: u8) {
+        self.controls.hold(link, pod);
+    }
+
+    /// Heals every fault that can heal: held links deliver, stalled agent calls go on.
+    /// (A crashed VM or shim stays dead, as it would.)
+    pub fn heal(&self) {
+        self.controls.heal();
+    }
+}

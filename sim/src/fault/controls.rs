@@ -1,0 +1,76 @@
+//! The world's fault controls that live in its plumbing: gates that hold a link's
+//! messages, and the heal signal a stalled agent call waits for.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::Link;
+use crate::net::rpc::Liveness;
+
+/// A gate on one direction of one link: while closed, a sender waits before it sends
+/// (its message is held, as on a stalled socket, and goes once the gate opens).
+#[derive(Clone)]
+pub struct Gate(Liveness);
+
+impl Gate {
+    /// A gate that is open.
+    pub fn open() -> Gate {
+        Gate(Liveness::new(true))
+    }
+
+    /// Waits until the gate is open (at once, without yielding, when it is).
+    pub async fn pass(&self) {
+        if !self.0.is_up() {
+            let _ = self.0.watch().wait_for(|open| *open).await;
+        }
+    }
+
+    fn set(&self, open: bool) {
+        self.0.set(open);
+    }
+}
+
+/// Every gate of the world, and whether the faults were healed.
+pub struct Controls {
+    gates: Mutex<BTreeMap<(Link, u8), Gate>>,
+    healed: Liveness,
+}
+
+impl Default for Controls {
+    fn default() -> Controls {
+        Controls {
+            gates: Mutex::new(BTreeMap::new()),
+            healed: Liveness::new(false),
+        }
+    }
+}
+
+impl Controls {
+    /// The gate of `pod`'s `link` (both directions share it).
+    pub fn gate(&self, link: Link, pod: u8) -> Gate {
+        self.gates
+            .lock()
+            .unwrap()
+            .entry((link, pod))
+            .or_insert_with(Gate::open)
+            .clone()
+    }
+
+    /// Holds every message on `pod`'s `link` until [`Controls::heal`].
+    pub fn hold(&self, link: Link, pod: u8) {
+        self.gate(link, pod).set(false);
+    }
+
+    /// Opens every gate and lets every stalled call go on.
+    pub fn heal(&self) {
+        for gate in self.gates.lock().unwrap().values() {
+            gate.set(true);
+        }
+        self.healed.set(true);
+    }
+
+    /// Waits until the faults are healed.
+    pub async fn healed(&self) {
+        let _ = self.healed.watch().wait_for(|healed| *healed).await;
+    }
+}
