@@ -427,3 +427,149 @@ fn a_build_without_cfg_madsim_stops_with_the_fix() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_shard_or_budget_gets_one_line_and_exit_2() {
+    for command in ["explore", "matrix"] {
+        for bad in ["3/2", "0/0", "a/b", "1/0", "2"] {
+            assert_usage_error(
+                &[command, "--shard", bad],
+                &format!("'{bad}' is not a shard (valid: I/N with whole numbers 1 <= I <= N"),
+            );
+        }
+        for bad in ["soon", "0s", "-5m", "5"] {
+            assert_usage_error(
+                &[command, "--budget", bad],
+                &format!("'{bad}' is not a duration (valid: a positive time such as 90s"),
+            );
+        }
+    }
+}
+
+/// The per-case facts a matrix document sums up, per (profile, property or situation):
+/// how many cases, how many violated or reached it, and the lowest violating index.
+fn matrix_counts(doc: &serde_json::Value) -> Vec<(String, u64, u64, Option<u64>)> {
+    let first_index = |c: &serde_json::Value| {
+        c["first_failure"]
+            .as_str()
+            .map(|r| r.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+    };
+    let mut rows: Vec<_> = doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                format!("{} {}", c["profile"], c["property"]),
+                c["cases"].as_u64().unwrap(),
+                c["violations"].as_u64().unwrap(),
+                first_index(c),
+            )
+        })
+        .collect();
+    rows.extend(doc["sometimes"].as_array().unwrap().iter().map(|s| {
+        (
+            format!("{} {}", s["profile"], s["situation"]),
+            s["cases"].as_u64().unwrap(),
+            s["hits"].as_u64().unwrap(),
+            None,
+        )
+    }));
+    rows
+}
+
+#[test]
+fn the_shards_of_a_matrix_add_up_to_the_whole_matrix() {
+    let run = |shard: &str| {
+        let (code, stdout, stderr) = kata_dst(&[
+            "matrix",
+            "--cases",
+            "25",
+            "--json",
+            "--profile",
+            "rs-3.24",
+            "--shard",
+            shard,
+        ]);
+        assert!(code == 0 || code == 1, "{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+        assert_eq!(doc["shard"], shard);
+        doc
+    };
+    let whole = matrix_counts(&run("1/1"));
+    let shards: Vec<_> = ["1/3", "2/3", "3/3"]
+        .iter()
+        .map(|s| matrix_counts(&run(s)))
+        .collect();
+    assert_eq!(shards.iter().map(|s| s[0].1).collect::<Vec<_>>(), [9, 8, 8]);
+    let added: Vec<_> = (0..whole.len())
+        .map(|row| {
+            let cells: Vec<_> = shards.iter().map(|s| &s[row]).collect();
+            assert!(cells.iter().all(|c| c.0 == whole[row].0));
+            (
+                whole[row].0.clone(),
+                cells.iter().map(|c| c.1).sum::<u64>(),
+                cells.iter().map(|c| c.2).sum::<u64>(),
+                cells.iter().filter_map(|c| c.3).min(),
+            )
+        })
+        .collect();
+    assert_eq!(added, whole);
+    assert!(
+        whole.iter().any(|r| r.2 > 0),
+        "some cell violates: {whole:?}"
+    );
+}
+
+#[test]
+fn a_budget_names_the_cases_it_ran_and_no_progress_goes_to_a_pipe() {
+    let dir = scratch("explore-budget");
+    let (code, stdout, stderr) = kata_dst(&[
+        "explore",
+        "--profile",
+        "go-3.24",
+        "--property",
+        "any",
+        "--budget",
+        "300ms",
+        "--shard",
+        "2/3",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.is_empty(),
+        "no progress line when stderr is not a terminal: {stderr:?}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let cases = doc["cases"].as_u64().expect("cases");
+    assert!(cases >= 1, "{doc}");
+    assert_eq!(doc["shard"], "2/3");
+    assert_eq!(
+        doc["index_bound"].as_u64(),
+        Some(3 * (cases - 1) + 2),
+        "{doc}"
+    );
+    let (code, stdout, stderr) = kata_dst(&[
+        "explore",
+        "--profile",
+        "go-3.24",
+        "--property",
+        "any",
+        "--budget",
+        "1s",
+        "--cases",
+        "5",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr:?}");
+    assert!(
+        stdout.contains("no violation in 5 cases (indices 0..5)")
+            && stdout.contains("the same cases again: --campaign 0 --shard 1/1 --cases 5"),
+        "{stdout}"
+    );
+}
