@@ -151,6 +151,7 @@ impl KataAgent {
                     }
                     _ => {
                         if r.signal == SIGKILL || r.signal == SIGTERM {
+                            tracing::trace!(target: "kata_dst::timeline", container = %cid, signal = r.signal, "fault: signal {} ends the process", r.signal);
                             self.end(&cid, 128 + r.signal as i32);
                         }
                         Ok(AgentReply::Empty)

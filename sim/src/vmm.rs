@@ -58,6 +58,7 @@ impl FakeVmm {
     /// Ends the VM at once, as a VMM crash or a host OOM kill would.
     pub fn crash(&self) {
         if let Some(node) = self.node.lock().unwrap().take() {
+            tracing::trace!(target: "kata_dst::timeline", "fault: the VM ends");
             Handle::current().kill(node);
         }
         self.up.set(false);

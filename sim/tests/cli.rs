@@ -573,3 +573,188 @@ fn a_budget_names_the_cases_it_ran_and_no_progress_goes_to_a_pipe() {
         "{stdout}"
     );
 }
+
+/// Checks `doc` is trace-event JSON as chrome://tracing and Perfetto read it: every event
+/// has its phase's fields, every track is named, and slices on a track never overlap.
+/// Returns the events that are not metadata.
+fn valid_trace_events(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let events = doc["traceEvents"].as_array().expect("a traceEvents array");
+    let mut named = BTreeSet::new();
+    let mut processes = BTreeSet::new();
+    let mut shown = Vec::new();
+    for e in events {
+        let (pid, tid) = (
+            e["pid"].as_u64().expect("pid"),
+            e["tid"].as_u64().expect("tid"),
+        );
+        assert!(e["name"].is_string(), "{e}");
+        match e["ph"].as_str().expect("ph") {
+            "M" => {
+                assert!(e["args"]["name"].is_string(), "{e}");
+                match e["name"].as_str().unwrap() {
+                    "process_name" => processes.insert(pid),
+                    "thread_name" => named.insert((pid, tid)),
+                    other => panic!("unexpected metadata {other}"),
+                };
+            }
+            "X" => {
+                assert!(e["ts"].as_f64().is_some_and(|t| t >= 0.0), "{e}");
+                assert!(e["dur"].as_f64().is_some_and(|d| d >= 0.0), "{e}");
+                shown.push(e.clone());
+            }
+            "i" => {
+                assert!(e["ts"].as_f64().is_some_and(|t| t >= 0.0), "{e}");
+                assert_eq!(e["s"], "t", "{e}");
+                shown.push(e.clone());
+            }
+            other => panic!("unexpected phase {other}: {e}"),
+        }
+    }
+    let mut tracks: BTreeMap<(u64, u64), Vec<(f64, f64)>> = BTreeMap::new();
+    for e in &shown {
+        let key = (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap());
+        assert!(
+            named.contains(&key) && processes.contains(&key.0),
+            "unnamed track: {e}"
+        );
+        if e["ph"] == "X" {
+            let ts = e["ts"].as_f64().unwrap();
+            tracks
+                .entry(key)
+                .or_default()
+                .push((ts, ts + e["dur"].as_f64().unwrap()));
+        }
+    }
+    for (key, mut slices) in tracks {
+        slices.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        for w in slices.windows(2) {
+            assert!(
+                w[1].0 >= w[0].1 - 1e-6,
+                "overlapping slices on {key:?}: {w:?}"
+            );
+        }
+    }
+    shown
+}
+
+#[test]
+fn trace_out_writes_valid_trace_events_with_a_slice_per_call() {
+    let dir = scratch("trace-out");
+    let forms: [&[&str]; 3] = [
+        &["replay", CASE_12336],
+        &[
+            "replay",
+            "--profile",
+            "rs-3.24",
+            "--campaign",
+            "0",
+            "--case",
+            "21",
+        ],
+        &[
+            "replay",
+            "--profile",
+            "go-3.24",
+            "--seed",
+            "1",
+            "--scenario",
+            "article-small",
+        ],
+    ];
+    for (n, form) in forms.iter().enumerate() {
+        let file = dir.join(format!("run-{n}.json"));
+        let file = file.to_str().unwrap();
+        let (code, plain, stderr) = kata_dst(&[*form, &["--json"][..]].concat());
+        assert_eq!(code, 0, "{form:?}: {stderr}");
+        let (code, traced, stderr) =
+            kata_dst(&[*form, &["--json", "--trace-out", file][..]].concat());
+        assert_eq!(code, 0, "{form:?}: {stderr}");
+        let plain: serde_json::Value = serde_json::from_str(&plain).unwrap();
+        let traced: serde_json::Value = serde_json::from_str(&traced).unwrap();
+        assert_eq!(
+            plain["trace_hash"], traced["trace_hash"],
+            "{form:?}: the timeline changed the run"
+        );
+        assert_eq!(traced["trace_out"], file);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).expect("JSON");
+        let events = valid_trace_events(&doc);
+        let cat = |c: &'static str| events.iter().filter(move |e| e["cat"] == c);
+        let mut calls: Vec<u64> = cat("call")
+            .map(|e| e["args"]["call"].as_u64().unwrap())
+            .collect();
+        calls.sort();
+        let recorded = traced["calls"].as_u64().unwrap();
+        assert_eq!(
+            calls,
+            (0..recorded).collect::<Vec<_>>(),
+            "{form:?}: one slice per call"
+        );
+        assert!(cat("call").all(|e| e["ph"] == "X"));
+        assert!(
+            cat("agent_rpc").count() > 0,
+            "{form:?}: shim -> agent slices"
+        );
+        assert!(cat("lock_hold").count() > 0, "{form:?}: lock holds");
+        assert_eq!(
+            cat("event").count() as u64,
+            traced["events"].as_u64().unwrap()
+        );
+        assert_eq!(doc["otherData"]["trace_hash"], traced["trace_hash"]);
+    }
+    // The #12336 case: its evidence is flagged, the SIGKILL is a fault, and containerd's
+    // error line is on the timeline.
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run-0.json")).unwrap()).unwrap();
+    let events = valid_trace_events(&doc);
+    assert!(events
+        .iter()
+        .any(|e| e["args"]["evidence"] == true && e["name"] == "State pod1-c1"));
+    assert!(events
+        .iter()
+        .any(|e| e["cat"] == "fault" && e["name"].as_str().unwrap().contains("signal 9")));
+    assert!(events.iter().any(|e| e["cat"] == "log"
+        && e["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("get state for pod1-c1")));
+}
+
+#[test]
+fn a_trace_out_kata_dst_cannot_write_is_refused_before_the_run() {
+    let dir = scratch("trace-out-unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("under-a-file.json");
+    assert_usage_error(
+        &["replay", CASE_12336, "--trace-out", out.to_str().unwrap()],
+        "valid: a file in a directory that exists and kata-dst can write in",
+    );
+    assert_usage_error(
+        &[
+            "replay",
+            "--profile",
+            "go-3.24",
+            "--seed",
+            "1",
+            "--trace-out",
+            dir.join("no/such/dir.json").to_str().unwrap(),
+        ],
+        "--trace-out ",
+    );
+    // A replay that fails leaves no half-written timeline behind.
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{ not json").unwrap();
+    let trace = dir.join("trace.json");
+    assert_usage_error(
+        &[
+            "replay",
+            broken.to_str().unwrap(),
+            "--trace-out",
+            trace.to_str().unwrap(),
+        ],
+        "not a JSON case file",
+    );
+    assert!(!trace.exists());
+}

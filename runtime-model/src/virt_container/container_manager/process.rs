@@ -12,6 +12,7 @@ use crate::agent::{Agent, ContainerID, ContainerProcessID, WaitProcessRequest};
 use crate::common::types::{
     ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
 };
+use crate::sync::held::held;
 use crate::sync::watch;
 
 /// A container's init process or one of its exec processes.
@@ -150,10 +151,15 @@ impl ExitWatcher {
         let stamped_before_lock = self.ctx.exit_state_atomic.then(SystemTime::now);
 
         let _service_guard = match &self.ctx.service_mutex {
-            Some(m) => Some(m.lock().await),
+            Some(m) => Some(held(m.lock().await, "service", "lock", &container_id)),
             None => None,
         };
-        let containers = self.ctx.containers.read().await;
+        let containers = held(
+            self.ctx.containers.read().await,
+            "containers",
+            "read",
+            &container_id,
+        );
         let Some(c) = containers.get(&container_id) else {
             error!(
                 "Failed to stop process, since container {} not found",

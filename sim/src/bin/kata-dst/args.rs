@@ -98,6 +98,10 @@ pub struct ReplayArgs {
     /// Print the verdicts as one JSON document instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// Also write the run's timeline to this file as Chrome trace-event JSON (open it in
+    /// ui.perfetto.dev or chrome://tracing), in simulated time.
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -165,6 +165,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         seed,
         catalog,
         Some(property),
+        false,
     )?;
     say_raw!("\n{replayed}");
     let verdicts: Vec<String> = file
