@@ -186,12 +186,20 @@ fn a_bad_case_file_gets_one_line_naming_the_file_and_the_problem() {
     std::fs::write(&broken, "{ not json").unwrap();
     let path = broken.to_str().unwrap();
     assert_usage_error(&["replay", path], &format!("{path}: not a JSON case file"));
+    let newer = dir.join("newer.json");
+    std::fs::write(&newer, r#"{"format": "kata-dst-case/9"}"#).unwrap();
+    let path = newer.to_str().unwrap();
+    assert_usage_error(
+        &["replay", path],
+        &format!("{path}: format \"kata-dst-case/9\" was written by a newer kata-dst"),
+    );
     let missing = dir.join("missing.json");
     let path = missing.to_str().unwrap();
     assert_usage_error(
         &["replay", path],
         &format!("{path}: cannot read the case file"),
     );
+    assert_usage_error(&["replay", path], "(give the path of a case file");
     assert_usage_error(&["replay"], "replay needs a case file");
     assert_usage_error(
         &["corpus", "check", dir.to_str().unwrap()],
