@@ -37,7 +37,10 @@ impl Progress {
             let started = Instant::now();
             std::thread::spawn(move || {
                 while !state.stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
+                    std::thread::park_timeout(TICK);
+                    if state.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let text = line(
                         state.done.load(Ordering::Relaxed),
                         state.violating.load(Ordering::Relaxed),
@@ -66,6 +69,7 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.state.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
