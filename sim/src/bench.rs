@@ -292,7 +292,14 @@ pub fn article_first_errors(seeds: u64, workers: usize) -> Result<Vec<f64>> {
         });
         let run = on_fresh_thread(move || {
             let article = Arc::new(Builtin::Article.scenario());
-            run_tallied(article, Profile::RS_3_24, seed, LogOutput::Quiet, tally)
+            run_tallied(
+                article,
+                Profile::RS_3_24,
+                seed,
+                LogOutput::Quiet,
+                tally,
+                None,
+            )
         })
         .and_then(|_| {
             watcher

@@ -212,7 +212,7 @@ pub fn lane_name(lane: u32) -> String {
 
 /// A call's outcome in a few words: the status for a State, the exit for a Wait or a
 /// Delete, the code and the last line of the message for an error.
-fn outcome(o: &Outcome) -> String {
+pub fn outcome(o: &Outcome) -> String {
     match o {
         Outcome::Ok(r) if r.status != TaskStatus::Unknown => {
             format!("{:?} pid {} exit {}", r.status, r.pid, r.exit_status)

@@ -31,5 +31,6 @@ pub mod reproduce;
 pub mod run;
 pub mod scenario;
 pub mod shim;
+pub mod timeline;
 pub mod vmm;
 pub mod world;

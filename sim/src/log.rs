@@ -11,6 +11,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::recorder::{LogTally, TallyLayer};
+use crate::timeline::Timeline;
 
 /// Where a run's log goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,13 +57,15 @@ impl std::io::Write for Captured {
     }
 }
 
-/// The subscriber of one run: warnings and errors tallied into `tally` always, and the
-/// log written where `output` says (into `captured` for [`LogOutput::Capture`]). A quiet
-/// run has no log layer at all: an absent layer would still enable every span and event.
+/// The subscriber of one run: warnings and errors tallied into `tally` always, the log
+/// written where `output` says (into `captured` for [`LogOutput::Capture`]), and the
+/// run's [`Timeline`] filled if one is given. A quiet run has no log layer at all: an
+/// absent layer would still enable every span and event.
 pub fn subscriber(
     output: LogOutput,
     tally: Arc<LogTally>,
     captured: &Captured,
+    timeline: Option<&Timeline>,
 ) -> Box<dyn Subscriber + Send + Sync> {
     // The tally reads warning and error events only: madsim's task spans (at ERROR
     // level, entered on every poll) stay disabled unless a log is written.
@@ -71,7 +74,13 @@ pub fn subscriber(
             .with_max_level_hint(LevelFilter::WARN),
     );
     let writer = match output {
-        LogOutput::Quiet => return Box::new(Registry::default().with(tally)),
+        LogOutput::Quiet => {
+            return Box::new(
+                Registry::default()
+                    .with(tally)
+                    .with(timeline.map(|t| t.layer())),
+            )
+        }
         LogOutput::Stdout => BoxMakeWriter::new(std::io::stdout),
         LogOutput::Capture => {
             let sink = captured.clone();
@@ -84,5 +93,10 @@ pub fn subscriber(
         .with_ansi(false)
         .with_writer(writer)
         .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
-    Box::new(Registry::default().with(tally).with(log))
+    Box::new(
+        Registry::default()
+            .with(tally)
+            .with(log)
+            .with(timeline.map(|t| t.layer())),
+    )
 }

@@ -11,7 +11,9 @@ use properties::Catalog;
 use runtime_model::Profile;
 use serde::Serialize;
 
+use crate::explore::engine::CaseVerdict;
 use crate::explore::generation::Generation;
+use crate::explore::plan::{Plan, Ran, Shard};
 use crate::fault::Swarm;
 use crate::reproduce::case_command as case_replay_command;
 
@@ -39,7 +41,12 @@ pub struct Coverage {
 #[derive(Clone, Debug, Serialize)]
 pub struct Matrix {
     pub campaign: u64,
+    /// The shard of the campaign's case indices that ran (`1/1`: all of them).
+    pub shard: Shard,
+    /// The cases that ran on each profile: the shard's case indices below `index_bound`.
     pub cases_per_profile: u64,
+    /// With `--shard`, the `--cases` that runs exactly these cases again.
+    pub index_bound: u64,
     pub tasks_only: bool,
     /// The campaign's fault mix, if its cases have faults.
     pub swarm: Option<Swarm>,
@@ -50,6 +57,14 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// The cases that ran on each profile.
+    pub fn ran(&self) -> Ran {
+        Ran {
+            shard: self.shard,
+            count: self.cases_per_profile,
+        }
+    }
+
     /// The cell of `property` on `profile`.
     pub fn cell(&self, profile: Profile, property: &str) -> Option<&Cell> {
         self.matrix
@@ -63,24 +78,46 @@ impl Matrix {
     }
 }
 
-/// Runs cases `0..cases` of campaign `campaign` (generated with `generation`'s options)
-/// on every profile in `profiles`, judged by `catalog`.
+/// Runs the cases of `plan` of campaign `campaign` (generated with `generation`'s
+/// options) on every profile in `profiles`, judged by `catalog`, showing each verdict to
+/// `observe` as it comes.
+///
+/// Every profile runs the same cases. With a budget, the first profile runs for its
+/// share of it (the budget over the number of profiles) and the others then run exactly
+/// the cases the first one ran.
 pub fn run_matrix(
     profiles: &[Profile],
     generation: &Generation,
     campaign: u64,
-    cases: u64,
+    plan: &Plan,
     workers: usize,
     catalog: &Arc<Catalog>,
+    observe: &(dyn Fn(&CaseVerdict) + Sync),
 ) -> Result<Matrix> {
     let started = std::time::Instant::now();
     let mut matrix = Vec::new();
     let mut sometimes = Vec::new();
+    let mut plan = Plan {
+        budget: plan.budget.map(|b| b / profiles.len().max(1) as u32),
+        ..*plan
+    };
+    let mut ran = Ran {
+        shard: plan.shard,
+        count: 0,
+    };
     for &profile in profiles {
-        let verdicts = generation
+        let planned = generation
             .campaign(profile, campaign, workers)
             .judged_by(catalog.clone())
-            .run(cases, None)?;
+            .run_plan(&plan, None, observe)?;
+        let verdicts = planned.verdicts;
+        ran = planned.ran;
+        plan = Plan {
+            cases: Some(ran.bound()),
+            budget: None,
+            ..plan
+        };
+        let cases = ran.count;
         for p in catalog.properties() {
             let property = p.name();
             let failing: Vec<u64> = verdicts
@@ -113,7 +150,9 @@ pub fn run_matrix(
     }
     Ok(Matrix {
         campaign,
-        cases_per_profile: cases,
+        shard: ran.shard,
+        cases_per_profile: ran.count,
+        index_bound: ran.bound(),
         tasks_only: generation.tasks_only,
         swarm: generation.swarm(campaign),
         matrix,

@@ -3,6 +3,7 @@
 //! iterate maps in another order), and a pool of workers hands out run indices.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
@@ -41,6 +42,37 @@ pub fn in_parallel(count: u64, workers: usize, work: &(dyn Fn(u64) + Sync)) {
             });
         }
     });
+}
+
+/// [`in_parallel`] that hands out no index once `go_on(i)` says no for the next index
+/// `i`: the indices worked on are exactly `0..k` for the returned `k`, however the workers
+/// raced (the check and the hand-out happen under one lock, and `go_on` must stay false
+/// once it was false, as a deadline does).
+pub fn in_parallel_while(
+    count: u64,
+    workers: usize,
+    go_on: &(dyn Fn(u64) -> bool + Sync),
+    work: &(dyn Fn(u64) + Sync),
+) -> u64 {
+    let next = Mutex::new(0u64);
+    let take = || {
+        let mut next = next.lock().unwrap();
+        let i = *next;
+        (i < count && go_on(i)).then(|| {
+            *next += 1;
+            i
+        })
+    };
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| {
+                while let Some(i) = take() {
+                    work(i);
+                }
+            });
+        }
+    });
+    next.into_inner().unwrap()
 }
 
 /// The number of worker threads: the machine's cores.

@@ -13,8 +13,10 @@ use runtime_model::Profile;
 
 use crate::lanes::{self, Focus};
 use crate::log::LogOutput;
-use crate::run::{run_and_judge, Judged, Tally};
+use crate::run::{run_tallied, Judged, Tally};
 use crate::scenario::Scenario;
+use crate::timeline::chrome::{trace_events, Evidence};
+use crate::timeline::{Mark, Timeline};
 
 /// The most log lines a replay prints (the rest are counted).
 const MAX_LOG_LINES: usize = 40;
@@ -23,6 +25,24 @@ const MAX_LOG_LINES: usize = 40;
 pub struct Replayed {
     pub judged: Judged,
     report: String,
+    /// The evidence of the violation the report leads with (empty if none).
+    pub evidence: Evidence,
+    /// What the run's [`Timeline`] collected, if it had one.
+    pub marks: Option<Vec<Mark>>,
+}
+
+impl Replayed {
+    /// The run as Chrome trace-event JSON (see [`crate::timeline::chrome`]), if it was
+    /// replayed with a timeline; `about` goes under `otherData`.
+    pub fn trace_events(&self, about: serde_json::Value) -> Option<serde_json::Value> {
+        let marks = self.marks.as_ref()?;
+        Some(trace_events(
+            &self.judged.run.history,
+            marks,
+            &self.evidence,
+            about,
+        ))
+    }
 }
 
 impl fmt::Display for Replayed {
@@ -31,16 +51,32 @@ impl fmt::Display for Replayed {
     }
 }
 
-/// Runs `scenario` on `profile` with madsim seed `seed`, the log captured, judges it with
-/// `catalog` and writes the report; `focus` is the property whose verdict leads.
+/// Runs `scenario` on `profile` with madsim seed `seed`, the log captured (and, with
+/// `timeline`, its timeline collected), judges it with `catalog` and writes the report;
+/// `focus` is the property whose verdict leads.
 pub fn replay(
     scenario: Arc<dyn Scenario>,
     profile: Profile,
     seed: u64,
     catalog: Arc<Catalog>,
     focus: Option<&str>,
+    timeline: bool,
 ) -> Result<Replayed> {
-    let judged = run_and_judge(scenario.clone(), profile, seed, LogOutput::Capture, catalog)?;
+    let collect = timeline.then(Timeline::default);
+    let collected = collect.clone();
+    let s = scenario.clone();
+    let judged = crate::pool::on_fresh_thread(move || {
+        let run = run_tallied(
+            s,
+            profile,
+            seed,
+            LogOutput::Capture,
+            Arc::default(),
+            collected.as_ref(),
+        )?;
+        let judgement = catalog.judge(&run.history);
+        Ok(Judged { run, judgement })
+    })?;
     let run = &judged.run;
     let h = &run.history;
     let judgement = &judged.judgement;
@@ -128,9 +164,15 @@ pub fn replay(
         fmt_ns(run.sim_time.as_nanos() as u64),
         run.trace_hash
     );
+    let evidence = lead.map_or_else(Evidence::default, |v| Evidence {
+        calls: v.calls.iter().copied().collect(),
+        events: v.events.iter().copied().collect(),
+    });
     Ok(Replayed {
         report: out,
         judged,
+        evidence,
+        marks: collect.map(|t| t.marks()),
     })
 }
 

@@ -19,6 +19,7 @@ use crate::log::{Captured, LogOutput};
 use crate::net::host_addr;
 use crate::recorder::{LogTally, Recorder};
 use crate::scenario::Scenario;
+use crate::timeline::Timeline;
 use crate::world::{World, CONTAINERD_HOST};
 
 /// Simulated time after which a run is abandoned as hung.
@@ -61,16 +62,18 @@ pub fn run(
     seed: u64,
     log: LogOutput,
 ) -> Result<Run> {
-    run_tallied(scenario, profile, seed, log, Arc::default())
+    run_tallied(scenario, profile, seed, log, Arc::default(), None)
 }
 
-/// [`run`], tallying the log into `tally` (the benchmark watches it for the first error).
+/// [`run`], tallying the log into `tally` (the benchmark watches it for the first error)
+/// and, if given, filling `timeline` (which changes nothing in the run).
 pub fn run_tallied(
     scenario: Arc<dyn Scenario>,
     profile: Profile,
     seed: u64,
     log: LogOutput,
     tally: Arc<LogTally>,
+    timeline: Option<&Timeline>,
 ) -> Result<Run> {
     let mut config = madsim::Config::default();
     // Wire latency is decided by the scenario's latencies, not madsim's random send latency.
@@ -84,7 +87,7 @@ pub fn run_tallied(
         });
     rt.set_time_limit(crate::clock::to_madsim(TIME_LIMIT));
     let captured = Captured::default();
-    let subscriber = crate::log::subscriber(log, tally.clone(), &captured);
+    let subscriber = crate::log::subscriber(log, tally.clone(), &captured, timeline);
     let recorder = Recorder::new();
     let rec = recorder.clone();
     let outcome = tracing::subscriber::with_default(subscriber, || {

@@ -186,12 +186,20 @@ fn a_bad_case_file_gets_one_line_naming_the_file_and_the_problem() {
     std::fs::write(&broken, "{ not json").unwrap();
     let path = broken.to_str().unwrap();
     assert_usage_error(&["replay", path], &format!("{path}: not a JSON case file"));
+    let newer = dir.join("newer.json");
+    std::fs::write(&newer, r#"{"format": "kata-dst-case/9"}"#).unwrap();
+    let path = newer.to_str().unwrap();
+    assert_usage_error(
+        &["replay", path],
+        &format!("{path}: format \"kata-dst-case/9\" was written by a newer kata-dst"),
+    );
     let missing = dir.join("missing.json");
     let path = missing.to_str().unwrap();
     assert_usage_error(
         &["replay", path],
         &format!("{path}: cannot read the case file"),
     );
+    assert_usage_error(&["replay", path], "(give the path of a case file");
     assert_usage_error(&["replay"], "replay needs a case file");
     assert_usage_error(
         &["corpus", "check", dir.to_str().unwrap()],
@@ -426,4 +434,341 @@ fn a_build_without_cfg_madsim_stops_with_the_fix() {
             && stderr.contains("Fix: unset RUSTFLAGS"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_bad_shard_or_budget_gets_one_line_and_exit_2() {
+    for command in ["explore", "matrix"] {
+        for bad in ["3/2", "0/0", "a/b", "1/0", "2"] {
+            assert_usage_error(
+                &[command, "--shard", bad],
+                &format!("'{bad}' is not a shard (valid: I/N with whole numbers 1 <= I <= N"),
+            );
+        }
+        for bad in ["soon", "0s", "-5m", "5"] {
+            assert_usage_error(
+                &[command, "--budget", bad],
+                &format!("'{bad}' is not a duration (valid: a positive time such as 90s"),
+            );
+        }
+    }
+}
+
+/// The per-case facts a matrix document sums up, per (profile, property or situation):
+/// how many cases, how many violated or reached it, and the lowest violating index.
+fn matrix_counts(doc: &serde_json::Value) -> Vec<(String, u64, u64, Option<u64>)> {
+    let first_index = |c: &serde_json::Value| {
+        c["first_failure"]
+            .as_str()
+            .map(|r| r.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+    };
+    let mut rows: Vec<_> = doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                format!("{} {}", c["profile"], c["property"]),
+                c["cases"].as_u64().unwrap(),
+                c["violations"].as_u64().unwrap(),
+                first_index(c),
+            )
+        })
+        .collect();
+    rows.extend(doc["sometimes"].as_array().unwrap().iter().map(|s| {
+        (
+            format!("{} {}", s["profile"], s["situation"]),
+            s["cases"].as_u64().unwrap(),
+            s["hits"].as_u64().unwrap(),
+            None,
+        )
+    }));
+    rows
+}
+
+#[test]
+fn the_shards_of_a_matrix_add_up_to_the_whole_matrix() {
+    let run = |shard: &str| {
+        let (code, stdout, stderr) = kata_dst(&[
+            "matrix",
+            "--cases",
+            "25",
+            "--json",
+            "--profile",
+            "rs-3.24",
+            "--shard",
+            shard,
+        ]);
+        assert!(code == 0 || code == 1, "{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+        assert_eq!(doc["shard"], shard);
+        doc
+    };
+    let whole = matrix_counts(&run("1/1"));
+    let shards: Vec<_> = ["1/3", "2/3", "3/3"]
+        .iter()
+        .map(|s| matrix_counts(&run(s)))
+        .collect();
+    assert_eq!(shards.iter().map(|s| s[0].1).collect::<Vec<_>>(), [9, 8, 8]);
+    let added: Vec<_> = (0..whole.len())
+        .map(|row| {
+            let cells: Vec<_> = shards.iter().map(|s| &s[row]).collect();
+            assert!(cells.iter().all(|c| c.0 == whole[row].0));
+            (
+                whole[row].0.clone(),
+                cells.iter().map(|c| c.1).sum::<u64>(),
+                cells.iter().map(|c| c.2).sum::<u64>(),
+                cells.iter().filter_map(|c| c.3).min(),
+            )
+        })
+        .collect();
+    assert_eq!(added, whole);
+    assert!(
+        whole.iter().any(|r| r.2 > 0),
+        "some cell violates: {whole:?}"
+    );
+}
+
+#[test]
+fn a_budget_names_the_cases_it_ran_and_no_progress_goes_to_a_pipe() {
+    let dir = scratch("explore-budget");
+    let (code, stdout, stderr) = kata_dst(&[
+        "explore",
+        "--profile",
+        "go-3.24",
+        "--property",
+        "any",
+        "--budget",
+        "300ms",
+        "--shard",
+        "2/3",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.is_empty(),
+        "no progress line when stderr is not a terminal: {stderr:?}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let cases = doc["cases"].as_u64().expect("cases");
+    assert!(cases >= 1, "{doc}");
+    assert_eq!(doc["shard"], "2/3");
+    assert_eq!(
+        doc["index_bound"].as_u64(),
+        Some(3 * (cases - 1) + 2),
+        "{doc}"
+    );
+    let (code, stdout, stderr) = kata_dst(&[
+        "explore",
+        "--profile",
+        "go-3.24",
+        "--property",
+        "any",
+        "--budget",
+        "1s",
+        "--cases",
+        "5",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr:?}");
+    assert!(
+        stdout.contains("no violation in 5 cases (indices 0..5)")
+            && stdout.contains("the same cases again: --campaign 0 --shard 1/1 --cases 5"),
+        "{stdout}"
+    );
+}
+
+/// Checks `doc` is trace-event JSON as chrome://tracing and Perfetto read it: every event
+/// has its phase's fields, every track is named, and slices on a track never overlap.
+/// Returns the events that are not metadata.
+fn valid_trace_events(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let events = doc["traceEvents"].as_array().expect("a traceEvents array");
+    let mut named = BTreeSet::new();
+    let mut processes = BTreeSet::new();
+    let mut shown = Vec::new();
+    for e in events {
+        let (pid, tid) = (
+            e["pid"].as_u64().expect("pid"),
+            e["tid"].as_u64().expect("tid"),
+        );
+        assert!(e["name"].is_string(), "{e}");
+        match e["ph"].as_str().expect("ph") {
+            "M" => {
+                assert!(e["args"]["name"].is_string(), "{e}");
+                match e["name"].as_str().unwrap() {
+                    "process_name" => processes.insert(pid),
+                    "thread_name" => named.insert((pid, tid)),
+                    other => panic!("unexpected metadata {other}"),
+                };
+            }
+            "X" => {
+                assert!(e["ts"].as_f64().is_some_and(|t| t >= 0.0), "{e}");
+                assert!(e["dur"].as_f64().is_some_and(|d| d >= 0.0), "{e}");
+                shown.push(e.clone());
+            }
+            "i" => {
+                assert!(e["ts"].as_f64().is_some_and(|t| t >= 0.0), "{e}");
+                assert_eq!(e["s"], "t", "{e}");
+                shown.push(e.clone());
+            }
+            other => panic!("unexpected phase {other}: {e}"),
+        }
+    }
+    let mut tracks: BTreeMap<(u64, u64), Vec<(f64, f64)>> = BTreeMap::new();
+    for e in &shown {
+        let key = (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap());
+        assert!(
+            named.contains(&key) && processes.contains(&key.0),
+            "unnamed track: {e}"
+        );
+        if e["ph"] == "X" {
+            let ts = e["ts"].as_f64().unwrap();
+            tracks
+                .entry(key)
+                .or_default()
+                .push((ts, ts + e["dur"].as_f64().unwrap()));
+        }
+    }
+    for (key, mut slices) in tracks {
+        slices.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        for w in slices.windows(2) {
+            assert!(
+                w[1].0 >= w[0].1 - 1e-6,
+                "overlapping slices on {key:?}: {w:?}"
+            );
+        }
+    }
+    shown
+}
+
+#[test]
+fn trace_out_writes_valid_trace_events_with_a_slice_per_call() {
+    let dir = scratch("trace-out");
+    let forms: [&[&str]; 3] = [
+        &["replay", CASE_12336],
+        &[
+            "replay",
+            "--profile",
+            "rs-3.24",
+            "--campaign",
+            "0",
+            "--case",
+            "21",
+        ],
+        &[
+            "replay",
+            "--profile",
+            "go-3.24",
+            "--seed",
+            "1",
+            "--scenario",
+            "article-small",
+        ],
+    ];
+    for (n, form) in forms.iter().enumerate() {
+        let file = dir.join(format!("run-{n}.json"));
+        let file = file.to_str().unwrap();
+        let (code, plain, stderr) = kata_dst(&[*form, &["--json"][..]].concat());
+        assert_eq!(code, 0, "{form:?}: {stderr}");
+        let (code, traced, stderr) =
+            kata_dst(&[*form, &["--json", "--trace-out", file][..]].concat());
+        assert_eq!(code, 0, "{form:?}: {stderr}");
+        let plain: serde_json::Value = serde_json::from_str(&plain).unwrap();
+        let traced: serde_json::Value = serde_json::from_str(&traced).unwrap();
+        assert_eq!(
+            plain["trace_hash"], traced["trace_hash"],
+            "{form:?}: the timeline changed the run"
+        );
+        assert_eq!(traced["trace_out"], file);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).expect("JSON");
+        let events = valid_trace_events(&doc);
+        let cat = |c: &'static str| events.iter().filter(move |e| e["cat"] == c);
+        let mut calls: Vec<u64> = cat("call")
+            .map(|e| e["args"]["call"].as_u64().unwrap())
+            .collect();
+        calls.sort();
+        let recorded = traced["calls"].as_u64().unwrap();
+        assert_eq!(
+            calls,
+            (0..recorded).collect::<Vec<_>>(),
+            "{form:?}: one slice per call"
+        );
+        assert!(cat("call").all(|e| e["ph"] == "X"));
+        assert!(
+            cat("agent_rpc").count() > 0,
+            "{form:?}: shim -> agent slices"
+        );
+        assert!(cat("lock_hold").count() > 0, "{form:?}: lock holds");
+        let mut history_events: Vec<u64> = events
+            .iter()
+            .filter_map(|e| e["args"]["event"].as_u64())
+            .collect();
+        history_events.sort();
+        assert_eq!(
+            history_events,
+            (0..traced["events"].as_u64().unwrap()).collect::<Vec<_>>(),
+            "{form:?}: one instant per history event"
+        );
+        assert_eq!(doc["otherData"]["trace_hash"], traced["trace_hash"]);
+    }
+    // The #12336 case: its evidence is flagged, the SIGKILL's end of the process is on the
+    // guest's ground-truth track, and containerd's error line is on the timeline.
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run-0.json")).unwrap()).unwrap();
+    let events = valid_trace_events(&doc);
+    assert!(events
+        .iter()
+        .any(|e| e["args"]["evidence"] == true && e["name"] == "State pod1-c1"));
+    assert!(events
+        .iter()
+        .any(|e| e["name"] == "guest exit pod1-c1 (code 137)"));
+    assert!(events.iter().any(|e| e["cat"] == "log"
+        && e["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("get state for pod1-c1")));
+}
+
+#[test]
+fn a_trace_out_kata_dst_cannot_write_is_refused_before_the_run() {
+    let dir = scratch("trace-out-unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("under-a-file.json");
+    assert_usage_error(
+        &["replay", CASE_12336, "--trace-out", out.to_str().unwrap()],
+        "valid: a file in a directory that exists and kata-dst can write in",
+    );
+    assert_usage_error(
+        &[
+            "replay",
+            "--profile",
+            "go-3.24",
+            "--seed",
+            "1",
+            "--trace-out",
+            dir.join("no/such/dir.json").to_str().unwrap(),
+        ],
+        "--trace-out ",
+    );
+    // A replay that fails leaves no half-written timeline behind.
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{ not json").unwrap();
+    let trace = dir.join("trace.json");
+    assert_usage_error(
+        &[
+            "replay",
+            broken.to_str().unwrap(),
+            "--trace-out",
+            trace.to_str().unwrap(),
+        ],
+        "not a JSON case file",
+    );
+    assert!(!trace.exists());
 }

@@ -15,6 +15,7 @@ use runtime_model::Profile;
 use serde::{Deserialize, Serialize};
 use sim::explore::engine::{Campaign, CaseVerdict};
 use sim::explore::generation::Generation;
+use sim::explore::plan::{Plan, Shard};
 use sim::explore::strategy::Shape;
 use sim::matrix::run_matrix;
 
@@ -34,9 +35,10 @@ fn the_matrix_has_the_expected_pattern_and_reaches_every_situation() {
         &Profile::ALL,
         &Generation::default(),
         0,
-        cases(),
+        &Plan::first(cases()),
         2,
         &catalog,
+        &|_| {},
     )
     .expect("the matrix runs");
     let violations = |profile: Profile, property: &str| {
@@ -170,4 +172,70 @@ fn a_campaign_gives_the_same_verdicts_on_one_or_two_workers() {
     );
     let distinct: BTreeSet<u64> = one.iter().map(|v| v.trace_hash).collect();
     assert!(distinct.len() > 50, "cases should differ");
+}
+
+#[test]
+fn the_shards_of_a_campaign_are_the_campaign_case_for_case() {
+    let campaign = Campaign::new(Profile::RS_3_24, Shape::default(), 7, 2);
+    let key = |v: &CaseVerdict| (v.index, v.trace_hash, v.judgement.clone());
+    let whole: Vec<_> = campaign
+        .run(40, None)
+        .expect("runs")
+        .iter()
+        .map(key)
+        .collect();
+    let mut union = Vec::new();
+    for i in 1..=3 {
+        let plan = Plan {
+            shard: Shard::new(i, 3).unwrap(),
+            ..Plan::first(40)
+        };
+        let planned = campaign.run_plan(&plan, None, &|_| {}).expect("runs");
+        assert_eq!(planned.ran.count, planned.verdicts.len() as u64);
+        assert!(planned.ran.bound() <= 40);
+        union.extend(planned.verdicts.iter().map(key));
+    }
+    union.sort_by_key(|k| k.0);
+    assert_eq!(union, whole);
+}
+
+#[test]
+fn a_budget_runs_the_first_cases_of_its_shard_and_names_them() {
+    let campaign = Campaign::new(Profile::GO_3_24, Shape::default(), 3, 2);
+    let plan = Plan {
+        shard: Shard::new(2, 2).unwrap(),
+        cases: None,
+        budget: Some(Duration::from_millis(150)),
+    };
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let planned = campaign
+        .run_plan(&plan, None, &|_| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .expect("runs");
+    let ran = planned.ran;
+    assert!(ran.count >= 1, "the first case always runs");
+    assert_eq!(seen.into_inner(), ran.count, "every verdict was observed");
+    let indices: Vec<u64> = planned.verdicts.iter().map(|v| v.index).collect();
+    assert_eq!(
+        indices,
+        (0..ran.count).map(|k| 2 * k + 1).collect::<Vec<_>>()
+    );
+    // The named cases, run again without a budget, give the same verdicts.
+    let again = campaign
+        .run_plan(
+            &Plan {
+                cases: Some(ran.bound()),
+                budget: None,
+                ..plan
+            },
+            None,
+            &|_| {},
+        )
+        .expect("runs");
+    let key = |v: &CaseVerdict| (v.index, v.trace_hash);
+    assert_eq!(
+        again.verdicts.iter().map(key).collect::<Vec<_>>(),
+        planned.verdicts.iter().map(key).collect::<Vec<_>>()
+    );
 }

@@ -71,34 +71,46 @@ pub struct CaseFile {
 
 impl CaseFile {
     /// Reads and checks a case file against `catalog`'s property names; the error names
-    /// the file and the problem in one line.
+    /// the file, the problem and what to do, in one line.
     pub fn load(path: &Path, catalog: &Catalog) -> Result<CaseFile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow!("{}: cannot read the case file: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow!(
+                "{}: cannot read the case file: {e} (give the path of a case file, such as one under seeds/ or the one `kata-dst explore` printed)",
+                path.display()
+            )
+        })?;
         CaseFile::parse(&text, catalog).map_err(|e| anyhow!("{}: {e}", path.display()))
     }
 
     /// Parses and checks a case file's text (this format or the older `kata-dst-seed/1`).
     pub fn parse(text: &str, catalog: &Catalog) -> Result<CaseFile, String> {
-        let mut value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not a JSON case file: {e}"))?;
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            format!("not a JSON case file: {e} (restore the file from git, or save the case again with kata-dst explore)")
+        })?;
         match value.get("format").and_then(|f| f.as_str()) {
             Some(FORMAT) | Some(FORMAT_V2) => {}
             Some(v1::FORMAT) => value = v1::upgrade(value)?,
+            Some(other) if is_newer(other) => {
+                return Err(format!(
+                    "format {other:?} was written by a newer kata-dst (this one reads {FORMAT:?}, {FORMAT_V2:?} and {:?}): update kata-dst to replay it",
+                    v1::FORMAT
+                ))
+            }
             Some(other) => {
                 return Err(format!(
-                    "format {other:?} is not one this kata-dst reads (valid: {FORMAT:?}, {FORMAT_V2:?}, {:?})",
+                    "format {other:?} is not one this kata-dst reads (valid: {FORMAT:?}, {FORMAT_V2:?}, {:?}); is it a kata-dst case file?",
                     v1::FORMAT
                 ))
             }
             None => {
                 return Err(format!(
-                    "no \"format\" field; expected \"format\": {FORMAT:?}"
+                    "no \"format\" field; expected \"format\": {FORMAT:?} (is it a kata-dst case file?)"
                 ))
             }
         }
-        let file: CaseFile =
-            serde_json::from_value(value).map_err(|e| format!("not a valid {FORMAT} file: {e}"))?;
+        let file: CaseFile = serde_json::from_value(value).map_err(|e| {
+            format!("not a valid {FORMAT} file: {e} (fix that field, or save the case again with kata-dst explore)")
+        })?;
         catalog
             .property(&file.property)
             .map_err(|e| e.to_string())?;
@@ -169,6 +181,16 @@ impl CaseFile {
             .map(|p| Ok((p, self.verdict_on(p, catalog)?)))
             .collect()
     }
+}
+
+/// Whether `format` is a case-file format newer than [`FORMAT`] (`kata-dst-case/N`, N > 3).
+fn is_newer(format: &str) -> bool {
+    let (name, version) = FORMAT.rsplit_once('/').expect("FORMAT is name/version");
+    format
+        .strip_prefix(name)
+        .and_then(|v| v.strip_prefix('/'))
+        .and_then(|v| v.parse::<u32>().ok())
+        .is_some_and(|v| version.parse::<u32>().is_ok_and(|mine| v > mine))
 }
 
 /// Records `case`, which violates `property` on `found_on`, with the verdict of every
@@ -351,6 +373,17 @@ mod tests {
         let err = parse(&text_with(|v| v["format"] = "kata-dst-seed/0".into())).unwrap_err();
         assert!(err.contains("\"kata-dst-seed/0\""), "{err}");
         assert!(err.contains(FORMAT) && err.contains(v1::FORMAT), "{err}");
+    }
+
+    #[test]
+    fn a_newer_format_says_to_update_kata_dst() {
+        let err = parse(&text_with(|v| v["format"] = "kata-dst-case/4".into())).unwrap_err();
+        assert!(err.contains("written by a newer kata-dst"), "{err}");
+        assert!(err.contains("update kata-dst"), "{err}");
+        assert!(!is_newer("kata-dst-case/3") && !is_newer("kata-dst-case/x"));
+        assert!(!is_newer("kata-dst-case/2"));
+        assert!(parse(&text_with(|v| v["format"] = FORMAT_V2.into())).is_ok());
+        assert!(!is_newer("other-case/9"));
     }
 
     #[test]

@@ -18,10 +18,11 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use runtime_model::Profile;
 
 use super::case::Case;
+use super::plan::{Plan, Ran};
 use super::strategy::{self, Shape};
 use crate::fault::Swarm;
 use crate::log::LogOutput;
-use crate::pool::in_parallel;
+use crate::pool::in_parallel_while;
 use crate::run::{run_and_judge, Judged};
 
 /// How many other madsim seeds a shrunk candidate must also fail with.
@@ -130,49 +131,106 @@ impl Campaign {
         stop_when: Option<StopWhen<'_>>,
         sink: &(dyn Fn(CaseVerdict) + Sync),
     ) -> Result<Option<u64>> {
+        Ok(self
+            .drive_plan(&Plan::first(cases), stop_when, sink)?
+            .stopped_at)
+    }
+
+    /// [`Campaign::drive`] over the cases of `plan`: its shard's cases in index order, up
+    /// to its bound, starting none once its budget is spent. The cases that ran are the
+    /// shard's first [`Driven::ran`] (with `stop_when`, up to the first case that
+    /// satisfied it); which they are never depends on the workers or the timing, only how
+    /// many.
+    pub fn drive_plan(
+        &self,
+        plan: &Plan,
+        stop_when: Option<StopWhen<'_>>,
+        sink: &(dyn Fn(CaseVerdict) + Sync),
+    ) -> Result<Driven> {
+        let deadline = plan.budget.map(|b| Instant::now() + b);
         let stop_at = AtomicU64::new(u64::MAX);
         let failed = Mutex::new(None);
-        in_parallel(cases, self.workers, &|i| {
-            if i > stop_at.load(Ordering::Relaxed) {
-                return;
-            }
-            let case = self.case(i);
-            match judge_case(&case, self.profile, LogOutput::Quiet, &self.catalog) {
-                Ok(Judged { run, judgement }) => {
-                    if stop_when.is_some_and(|stop| stop(&judgement)) {
-                        stop_at.fetch_min(i, Ordering::Relaxed);
+        let shard = plan.shard;
+        // No case past a stop, none that overflows the indices, and once the budget is
+        // spent none at all (but always the first).
+        let go_on = |k: u64| {
+            shard
+                .case_index(k)
+                .is_some_and(|i| i <= stop_at.load(Ordering::Relaxed))
+                && (k == 0 || deadline.is_none_or(|d| Instant::now() < d))
+        };
+        let handed_out = in_parallel_while(
+            plan.most().unwrap_or(u64::MAX),
+            self.workers,
+            &go_on,
+            &|k| {
+                let i = shard.case_index(k).expect("handed-out indices fit");
+                if i > stop_at.load(Ordering::Relaxed) {
+                    return;
+                }
+                let case = self.case(i);
+                match judge_case(&case, self.profile, LogOutput::Quiet, &self.catalog) {
+                    Ok(Judged { run, judgement }) => {
+                        if stop_when.is_some_and(|stop| stop(&judgement)) {
+                            stop_at.fetch_min(i, Ordering::Relaxed);
+                        }
+                        sink(CaseVerdict {
+                            index: i,
+                            trace_hash: run.trace_hash,
+                            judgement,
+                            sim_time: run.sim_time,
+                        });
                     }
-                    sink(CaseVerdict {
-                        index: i,
-                        trace_hash: run.trace_hash,
-                        judgement,
-                        sim_time: run.sim_time,
-                    });
+                    Err(e) => {
+                        failed.lock().unwrap().get_or_insert(e);
+                        stop_at.store(0, Ordering::Relaxed);
+                    }
                 }
-                Err(e) => {
-                    failed.lock().unwrap().get_or_insert(e);
-                    stop_at.store(0, Ordering::Relaxed);
-                }
-            }
-        });
-        match failed.into_inner().unwrap() {
-            Some(e) => Err(e),
-            None => Ok(Some(stop_at.into_inner()).filter(|&i| i != u64::MAX)),
+            },
+        );
+        if let Some(e) = failed.into_inner().unwrap() {
+            return Err(e);
         }
+        let stopped_at = Some(stop_at.into_inner()).filter(|&i| i != u64::MAX);
+        let count = stopped_at.map_or(handed_out, |i| shard.cases_below(i + 1));
+        Ok(Driven {
+            ran: Ran { shard, count },
+            stopped_at,
+        })
     }
 
     /// [`Campaign::drive`], keeping the verdicts: in index order, up to the first case
     /// that satisfies `stop_when` (all of them without it).
     pub fn run(&self, cases: u64, stop_when: Option<StopWhen<'_>>) -> Result<Vec<CaseVerdict>> {
-        let results = Mutex::new(Vec::new());
-        let stopped = self.drive(cases, stop_when, &|v| results.lock().unwrap().push(v))?;
-        let mut results = results.into_inner().unwrap();
-        results.sort_by_key(|v| v.index);
-        if let Some(limit) = stopped {
-            results.retain(|v| v.index <= limit);
-        }
-        Ok(results)
+        Ok(self
+            .run_plan(&Plan::first(cases), stop_when, &|_| {})?
+            .verdicts)
     }
+
+    /// [`Campaign::drive_plan`], keeping the verdicts as [`Campaign::run`] does, and
+    /// showing each to `observe` as it comes.
+    pub fn run_plan(
+        &self,
+        plan: &Plan,
+        stop_when: Option<StopWhen<'_>>,
+        observe: &(dyn Fn(&CaseVerdict) + Sync),
+    ) -> Result<Planned> {
+        let results = Mutex::new(Vec::new());
+        let driven = self.drive_plan(plan, stop_when, &|v| {
+            observe(&v);
+            results.lock().unwrap().push(v)
+        })?;
+        let mut verdicts = results.into_inner().unwrap();
+        verdicts.sort_by_key(|v| v.index);
+        if let Some(limit) = driven.stopped_at {
+            verdicts.retain(|v| v.index <= limit);
+        }
+        Ok(Planned {
+            verdicts,
+            ran: driven.ran,
+        })
+    }
+
     /// Shrinks case `index` (which violates `property`) to a smaller case that still
     /// violates it, running at most `max_runs` cases or for at most `budget` of wall
     /// time, whichever ends first.
@@ -275,6 +333,22 @@ impl Campaign {
             took: started.elapsed(),
         })
     }
+}
+
+/// What [`Campaign::drive_plan`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Driven {
+    /// The cases that ran: the plan's shard's first `ran.count`.
+    pub ran: Ran,
+    /// The first (lowest) case index that satisfied the stop condition, if any.
+    pub stopped_at: Option<u64>,
+}
+
+/// What [`Campaign::run_plan`] did: the verdicts in index order, and which cases ran.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub verdicts: Vec<CaseVerdict>,
+    pub ran: Ran,
 }
 
 /// A shrunk failing case.

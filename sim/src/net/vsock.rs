@@ -31,6 +31,40 @@ pub enum AgentRequest {
     Check(CheckRequest),
 }
 
+impl AgentRequest {
+    /// The request's name, as the agent's ttrpc method.
+    pub fn method(&self) -> &'static str {
+        match self {
+            AgentRequest::CreateSandbox(_) => "CreateSandbox",
+            AgentRequest::DestroySandbox => "DestroySandbox",
+            AgentRequest::CreateContainer(_) => "CreateContainer",
+            AgentRequest::StartContainer(_) => "StartContainer",
+            AgentRequest::RemoveContainer(_) => "RemoveContainer",
+            AgentRequest::PauseContainer(_) => "PauseContainer",
+            AgentRequest::ResumeContainer(_) => "ResumeContainer",
+            AgentRequest::SignalProcess(_) => "SignalProcess",
+            AgentRequest::WaitProcess(_) => "WaitProcess",
+            AgentRequest::Check(_) => "Check",
+        }
+    }
+
+    /// The container the request is about, if any.
+    pub fn container(&self) -> &str {
+        match self {
+            AgentRequest::CreateContainer(r) => &r.process_id.container_id.container_id,
+            AgentRequest::StartContainer(r)
+            | AgentRequest::PauseContainer(r)
+            | AgentRequest::ResumeContainer(r) => &r.container_id,
+            AgentRequest::RemoveContainer(r) => &r.container_id,
+            AgentRequest::SignalProcess(r) => &r.process_id.container_id.container_id,
+            AgentRequest::WaitProcess(r) => &r.process_id.container_id.container_id,
+            AgentRequest::CreateSandbox(_)
+            | AgentRequest::DestroySandbox
+            | AgentRequest::Check(_) => "",
+        }
+    }
+}
+
 /// One agent answer on the wire: the reply, or the agent's error text.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum AgentReply {
@@ -80,7 +114,24 @@ impl AgentClient {
         }
     }
 
+    /// One shim -> agent RPC; its span (target `kata_dst::timeline`, TRACE level, never
+    /// entered) lasts from the call to its answer, for the timeline.
     async fn call(&self, req: AgentRequest) -> Result<AgentReply> {
+        let span = tracing::trace_span!(
+            target: "kata_dst::timeline",
+            "agent_rpc",
+            method = req.method(),
+            container = req.container(),
+            error = tracing::field::Empty,
+        );
+        let answer = self.exchange(req).await;
+        if let Err(e) = &answer {
+            span.record("error", tracing::field::display(e));
+        }
+        answer
+    }
+
+    async fn exchange(&self, req: AgentRequest) -> Result<AgentReply> {
         let deadline = match req {
             AgentRequest::WaitProcess(_) => None,
             _ => Some(Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS)),

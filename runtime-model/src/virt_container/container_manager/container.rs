@@ -13,6 +13,7 @@ use crate::common::types::{
     ContainerConfig, ContainerProcess, Pid, ProcessStateInfo, ProcessStatus, ProcessType,
 };
 use crate::resource::ResourceManager;
+use crate::sync::held::held;
 
 /// One container: its config and the inner state behind `inner`'s lock.
 pub struct Container {
@@ -55,7 +56,12 @@ impl Container {
 
     /// `Container::create`: the agent's create_container; the init process is Created.
     pub async fn create(&self) -> Result<()> {
-        let inner = self.inner.write().await;
+        let inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         self.agent
             .create_container(CreateContainerRequest {
                 process_id: ContainerProcessID {
@@ -74,14 +80,24 @@ impl Container {
 
     /// `Container::cleanup`, after a failed create: releases what create took.
     pub async fn cleanup(&self) {
-        let inner = self.inner.write().await;
+        let inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         inner.resources.umount(&self.container_id);
     }
 
     /// `Container::start`: under `inner.write()`, start the init process (on failure stop
     /// it again) and spawn its exit watcher.
     pub async fn start(&self, process: &ContainerProcess, ctx: ExitWatcherContext) -> Result<()> {
-        let mut inner = self.inner.write().await;
+        let mut inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         match process.process_type {
             ProcessType::Container => {
                 if let Err(err) = inner.start_container(&process.container_id).await {
@@ -101,12 +117,17 @@ impl Container {
     }
 
     pub async fn state_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
-        let inner = self.inner.read().await;
+        let inner = held(self.inner.read().await, "inner", "read", &self.container_id);
         inner.state_process(process).await
     }
 
     pub async fn stop_process(&self, process: &ContainerProcess, any_status: bool) -> Result<()> {
-        let mut inner = self.inner.write().await;
+        let mut inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         inner.stop_process(process, any_status).await
     }
 
@@ -117,7 +138,12 @@ impl Container {
         signal: u32,
         all: bool,
     ) -> Result<()> {
-        let inner = self.inner.write().await;
+        let inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         inner.signal_process(process, signal, all).await
     }
 
@@ -129,7 +155,7 @@ impl Container {
         Option<crate::sync::watch::Receiver<bool>>,
         Arc<RwLock<crate::common::types::ProcessExitStatus>>,
     )> {
-        let inner = self.inner.read().await;
+        let inner = held(self.inner.read().await, "inner", "read", &self.container_id);
         match process.process_type {
             ProcessType::Container => Ok(inner.init_process.fetch_exit_watcher()),
             ProcessType::Exec => {
@@ -151,7 +177,12 @@ impl Container {
 
     /// `Container::pause`: if init is not Running, warn and succeed; else agent pause.
     pub async fn pause(&self) -> Result<()> {
-        let inner = self.inner.write().await;
+        let inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         if inner.init_process.get_status().await != ProcessStatus::Running {
             warn!(container_id = %self.container_id, "container is not running");
             return Ok(());
@@ -168,7 +199,12 @@ impl Container {
 
     /// `Container::resume`: if init is not Paused, warn and succeed; else agent resume.
     pub async fn resume(&self) -> Result<()> {
-        let inner = self.inner.write().await;
+        let inner = held(
+            self.inner.write().await,
+            "inner",
+            "write",
+            &self.container_id,
+        );
         if inner.init_process.get_status().await != ProcessStatus::Paused {
             warn!(container_id = %self.container_id, "container is not paused");
             return Ok(());

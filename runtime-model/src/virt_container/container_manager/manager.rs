@@ -27,6 +27,7 @@ use crate::common::{ContainerManager, Error};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::Hypervisor;
 use crate::profile::{DeleteOrder, MissingContainerState, Profile};
+use crate::sync::held::held;
 
 pub struct VirtContainerManager {
     pub sid: String,
@@ -97,7 +98,12 @@ impl VirtContainerManager {
         process: &ContainerProcess,
     ) -> Result<ProcessStateInfo> {
         let container_id = &process.container_id;
-        let mut containers = self.containers.write().await;
+        let mut containers = held(
+            self.containers.write().await,
+            "containers",
+            "write",
+            container_id,
+        );
         let c = containers
             .remove(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -117,7 +123,12 @@ impl VirtContainerManager {
         process: &ContainerProcess,
     ) -> Result<ProcessStateInfo> {
         let container_id = &process.container_id;
-        let containers = self.containers.read().await;
+        let containers = held(
+            self.containers.read().await,
+            "containers",
+            "read",
+            container_id,
+        );
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -175,7 +186,12 @@ impl ContainerManager for VirtContainerManager {
             .run(HookStage::CreateContainer, &container.container_id)
             .await
             .context("run createContainer hooks")?;
-        let mut containers = self.containers.write().await;
+        let mut containers = held(
+            self.containers.write().await,
+            "containers",
+            "write",
+            &container.container_id,
+        );
         if let Err(e) = container.create().await {
             container.cleanup().await;
             return Err(e);
@@ -225,8 +241,13 @@ impl ContainerManager for VirtContainerManager {
     /// read -> get (ContainerNotFound) -> `c.kill_process`, every agent error logged and
     /// swallowed -> Ok.
     async fn kill_process(&self, req: &KillRequest) -> Result<()> {
-        let containers = self.containers.read().await;
         let container_id = &req.process.container_id;
+        let containers = held(
+            self.containers.read().await,
+            "containers",
+            "read",
+            container_id,
+        );
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -239,8 +260,13 @@ impl ContainerManager for VirtContainerManager {
     /// `containers.read()` held throughout -> get -> `c.start()` -> get_vmm_master_tid ->
     /// poststart hooks -> pid.
     async fn start_process(&self, process: &ContainerProcess) -> Result<Pid> {
-        let containers = self.containers.read().await;
         let container_id = &process.container_id;
+        let containers = held(
+            self.containers.read().await,
+            "containers",
+            "read",
+            container_id,
+        );
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -262,7 +288,12 @@ impl ContainerManager for VirtContainerManager {
     /// `containers.read()` -> get (else ContainerNotFound, or PR #12337's synthetic
     /// Stopped) -> `c.state_process().context("state process")`.
     async fn state_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
-        let containers = self.containers.read().await;
+        let containers = held(
+            self.containers.read().await,
+            "containers",
+            "read",
+            &process.container_id,
+        );
         let Some(c) = containers.get(&process.container_id) else {
             return match self.profile.missing_container_state {
                 MissingContainerState::Error => {

@@ -15,6 +15,7 @@ use crate::common::types::{
     ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
 };
 use crate::profile::WaitError;
+use crate::sync::held::held;
 use crate::sync::watch;
 
 /// A container's init process or one of its exec processes.
@@ -161,10 +162,15 @@ impl ExitWatcher {
         let stamped_before_lock = self.ctx.exit_state_atomic.then(SystemTime::now);
 
         let _service_guard = match &self.ctx.service_mutex {
-            Some(m) => Some(m.lock().await),
+            Some(m) => Some(held(m.lock().await, "service", "lock", &container_id)),
             None => None,
         };
-        let containers = self.ctx.containers.read().await;
+        let containers = held(
+            self.ctx.containers.read().await,
+            "containers",
+            "read",
+            &container_id,
+        );
         match containers.get(&container_id) {
             Some(c) => {
                 if let Err(err) = c

@@ -2,11 +2,13 @@
 //! gets one line naming what is valid.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use properties::{Catalog, FaultKind};
 use runtime_model::Profile;
 use sim::explore::generation::Generation;
+use sim::explore::plan::{Plan, Shard};
 use sim::scenario::Builtin;
 
 /// The madsim seeds of the default run: small enough that every profile finishes in
@@ -103,6 +105,10 @@ pub struct ReplayArgs {
     /// Print the verdicts as one JSON document instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// Also write the run's timeline to this file as Chrome trace-event JSON (open it in
+    /// ui.perfetto.dev or chrome://tracing), in simulated time.
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
 }
 
 impl ReplayArgs {
@@ -120,9 +126,11 @@ pub struct ExploreArgs {
     /// Stop at a violation of this property, or of any property with `any`.
     #[arg(long, default_value = "state_never_errors_for_known_id", value_parser = property_or_any)]
     pub property: PropertyChoice,
-    /// Generated cases to try at most.
-    #[arg(long, default_value_t = 10_000, value_parser = count, allow_hyphen_values = true)]
-    pub cases: u64,
+    /// Try case indices below this at most (default: 10000, or no bound with --budget).
+    #[arg(long, value_parser = count, allow_hyphen_values = true)]
+    pub cases: Option<u64>,
+    #[command(flatten)]
+    pub slice: SliceArgs,
     /// The campaign: case I of campaign C is always the same case.
     #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
     pub campaign: u64,
@@ -150,9 +158,12 @@ pub struct ExploreArgs {
 
 #[derive(Args, Debug)]
 pub struct MatrixArgs {
-    /// Generated cases per profile (default: PROPTEST_CASES, else 500).
+    /// Case indices below this (default: PROPTEST_CASES, else 500; no bound with
+    /// --budget).
     #[arg(long, value_parser = count, allow_hyphen_values = true)]
     pub cases: Option<u64>,
+    #[command(flatten)]
+    pub slice: SliceArgs,
     /// The campaign.
     #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
     pub campaign: u64,
@@ -204,6 +215,30 @@ fn generation(tasks_only: bool, faults: bool, kinds: &[FaultKind]) -> Generation
     Generation {
         tasks_only,
         faults: (faults || !kinds.is_empty()).then_some(kinds),
+    }
+}
+
+/// Which part of a campaign a command runs: a shard, a wall-time budget.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct SliceArgs {
+    /// Only shard I of N (1-based): the case indices i with i % N == I-1; the N shards
+    /// together are the whole campaign, case for case.
+    #[arg(long, value_parser = shard, allow_hyphen_values = true)]
+    pub shard: Option<Shard>,
+    /// Start cases until this much wall time is spent (90s, 5m, 1h30m); the output names
+    /// the cases that ran.
+    #[arg(long, value_parser = budget, allow_hyphen_values = true)]
+    pub budget: Option<Duration>,
+}
+
+impl SliceArgs {
+    /// The plan: the shard's cases below `cases` (None: no bound), within the budget.
+    pub fn plan(&self, cases: Option<u64>) -> Plan {
+        Plan {
+            shard: self.shard.unwrap_or(Shard::WHOLE),
+            cases,
+            budget: self.budget,
+        }
     }
 }
 
@@ -285,6 +320,20 @@ fn property_or_any(s: &str) -> Result<PropertyChoice, String> {
     property(s)
         .map(PropertyChoice::One)
         .map_err(|e| e.replace("(valid: ", "(valid: any, "))
+}
+
+fn shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+/// A positive human duration: `90s`, `5m`, `1h30m`.
+fn budget(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!(
+            "'{s}' is not a duration (valid: a positive time such as 90s, 5m or 1h30m)"
+        )),
+    }
 }
 
 fn number(s: &str) -> Result<u64, String> {

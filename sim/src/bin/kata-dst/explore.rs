@@ -9,16 +9,20 @@ use anyhow::Result;
 use properties::{Catalog, Judgement};
 use serde_json::json;
 use sim::corpus::{self, CaseFile};
+use sim::explore::plan::{Plan, Shard};
 use sim::replay::replay;
 use sim::reproduce::{case_command, file_command};
 
 use crate::args::{workers, ExploreArgs, PropertyChoice};
 use crate::output::usage;
+use crate::progress::Progress;
 
 /// The wall-time budget of shrinking one failure.
 const SHRINK_BUDGET: Duration = Duration::from_secs(10);
 /// The most runs one shrink may make.
 const SHRINK_RUNS: u64 = 5_000;
+/// The bound on case indices when neither --cases nor --budget says.
+const DEFAULT_CASES: u64 = 10_000;
 
 /// Checks that `dir` can take a case file before any search: a case found and shrunk
 /// must never be lost for want of a place to write it.
@@ -50,14 +54,18 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         PropertyChoice::One(p) => Some(p),
         PropertyChoice::Any => None,
     };
+    let cases = args
+        .cases
+        .or((args.slice.budget.is_none()).then_some(DEFAULT_CASES));
+    let plan = args.slice.plan(cases);
     if !args.json {
         say!(
-            "kata-dst explore: profile {}, stop at a violation of {}, campaign {}{}, up to {} cases, {} workers",
+            "kata-dst explore: profile {}, stop at a violation of {}, campaign {}{}, {}, {} workers",
             args.profile,
             target.unwrap_or("any property"),
             args.campaign,
             generation.describe(args.campaign),
-            args.cases,
+            describe(&plan),
             campaign.workers
         );
     }
@@ -66,20 +74,33 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         None => !j.violations.is_empty(),
     };
     let started = Instant::now();
-    let verdicts = campaign.run(args.cases, Some(&stop))?;
+    let planned = {
+        let progress = Progress::start(plan.most(), plan.budget);
+        campaign.run_plan(&plan, Some(&stop), &|v| progress.case(stop(&v.judgement)))?
+    };
     let took = started.elapsed();
-    let Some(found) = verdicts.iter().find(|v| stop(&v.judgement)) else {
+    let ran = planned.ran;
+    let Some(found) = planned.verdicts.iter().find(|v| stop(&v.judgement)) else {
         if args.json {
             say!(
                 "{}",
-                json!({"profile": args.profile, "campaign": args.campaign, "cases": verdicts.len(), "found": null})
+                json!({
+                    "profile": args.profile,
+                    "campaign": args.campaign,
+                    "cases": ran.count,
+                    "shard": ran.shard,
+                    "index_bound": ran.bound(),
+                    "found": null,
+                })
             );
         } else {
             say!(
-                "no violation in {} cases ({:.2} s, {:.0} cases/s)",
-                verdicts.len(),
+                "no violation in {ran}, {:.2} s ({:.0} cases/s); the same cases again: --campaign {} --shard {} --cases {}",
                 took.as_secs_f64(),
-                verdicts.len() as f64 / took.as_secs_f64().max(1e-9)
+                ran.count as f64 / took.as_secs_f64().max(1e-9),
+                args.campaign,
+                ran.shard,
+                ran.bound(),
             );
         }
         return Ok(ExitCode::SUCCESS);
@@ -89,9 +110,9 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     let original = campaign.case(found.index);
     if !args.json {
         say!(
-            "case {} violates {property} ({} cases, {:.0} ms); unshrunk: {unshrunk}",
+            "case {} violates {property} ({}, {:.0} ms); unshrunk: {unshrunk}",
             found.index,
-            found.index + 1,
+            ran,
             took.as_secs_f64() * 1000.0,
         );
     }
@@ -121,7 +142,9 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&json!({
                 "profile": args.profile,
                 "campaign": args.campaign,
-                "cases": found.index + 1,
+                "cases": ran.count,
+                "shard": ran.shard,
+                "index_bound": ran.bound(),
                 "found": {
                     "index": found.index,
                     "property": property,
@@ -143,6 +166,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         seed,
         catalog,
         Some(property),
+        false,
     )?;
     say_raw!("\n{replayed}");
     let verdicts: Vec<String> = file
@@ -157,6 +181,21 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
     say!("saved: {}", path.display());
     say!("replay: {again}");
     Ok(ExitCode::FAILURE)
+}
+
+/// The cases a plan takes, for the header: `up to 10000 cases`, `shard 2/4 of case
+/// indices below 10000`, `... for 5m`.
+fn describe(plan: &Plan) -> String {
+    let mut text = match (plan.shard == Shard::WHOLE, plan.cases) {
+        (true, Some(c)) => format!("up to {c} cases"),
+        (true, None) => "cases".to_string(),
+        (false, Some(c)) => format!("shard {} of case indices below {c}", plan.shard),
+        (false, None) => format!("shard {} of the cases", plan.shard),
+    };
+    if let Some(b) = plan.budget {
+        text += &format!(" for {}", humantime::format_duration(b));
+    }
+    text
 }
 
 /// The case file could not be written after all: print it whole, so it is not lost.

@@ -11,6 +11,7 @@ mod bench;
 mod corpus;
 mod explore;
 mod matrix;
+mod progress;
 mod replay;
 mod run;
 

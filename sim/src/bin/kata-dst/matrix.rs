@@ -6,32 +6,38 @@ use std::sync::Arc;
 use anyhow::Result;
 use properties::Catalog;
 use runtime_model::Profile;
+use sim::explore::engine::CaseVerdict;
+use sim::explore::plan::Shard;
 use sim::matrix::run_matrix;
 
 use crate::args::{workers, MatrixArgs};
 use crate::output::usage;
+use crate::progress::Progress;
 
 /// Cases per profile when neither --cases nor PROPTEST_CASES says.
 const DEFAULT_CASES: u64 = 500;
 
-/// Cases per profile: --cases, else PROPTEST_CASES, else the default.
-fn cases(flag: Option<u64>) -> Result<u64> {
-    if let Some(n) = flag {
-        return Ok(n);
+/// The bound on case indices: --cases, else none with --budget, else PROPTEST_CASES,
+/// else the default.
+fn cases(flag: Option<u64>, budget: bool) -> Result<Option<u64>> {
+    if flag.is_some() || budget {
+        return Ok(flag);
     }
     match std::env::var("PROPTEST_CASES") {
         Ok(v) => match v.parse::<u64>() {
-            Ok(n) if n >= 1 => Ok(n),
+            Ok(n) if n >= 1 => Ok(Some(n)),
             _ => usage(format!(
                 "PROPTEST_CASES={v:?} is not a count (valid: a whole number of at least 1)"
             )),
         },
-        Err(_) => Ok(DEFAULT_CASES),
+        Err(_) => Ok(Some(DEFAULT_CASES)),
     }
 }
 
 pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
-    let cases = cases(args.cases)?;
+    let plan = args
+        .slice
+        .plan(cases(args.cases, args.slice.budget.is_some())?);
     let workers = workers(args.jobs);
     let profiles = if args.profile.is_empty() {
         Profile::ALL.to_vec()
@@ -49,29 +55,48 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
     }
     let catalog = Arc::new(catalog);
     if !args.json {
+        let shard = match plan.shard {
+            Shard::WHOLE => String::new(),
+            s => format!(", shard {s}"),
+        };
+        let cases = plan.cases.map_or("generated cases".to_string(), |c| {
+            format!("case indices below {c}")
+        });
+        let budget = plan.budget.map_or(String::new(), |b| {
+            format!(" for {}", humantime::format_duration(b))
+        });
         say!(
-            "kata-dst matrix: campaign {}{}, {cases} generated cases per profile, {workers} workers",
+            "kata-dst matrix: campaign {}{}{shard}, {cases} on each profile{budget}, {workers} workers",
             args.campaign,
             generation.describe(args.campaign)
         );
     }
-    let m = run_matrix(
-        &profiles,
-        &generation,
-        args.campaign,
-        cases,
-        workers,
-        &catalog,
-    )?;
+    let m = {
+        let progress = Progress::start(plan.most().map(|n| n * profiles.len() as u64), plan.budget);
+        let observe = |v: &CaseVerdict| progress.case(!v.judgement.violations.is_empty());
+        run_matrix(
+            &profiles,
+            &generation,
+            args.campaign,
+            &plan,
+            workers,
+            &catalog,
+            &observe,
+        )?
+    };
     if args.json {
         say!("{}", serde_json::to_string_pretty(&m)?);
     } else {
         say_raw!("{m}");
-        let total = cases * profiles.len() as u64;
+        let total = m.cases_per_profile * profiles.len() as u64;
         say!(
-            "{total} cases in {:.2} s ({:.0} cases/s).",
+            "{total} cases in {:.2} s ({:.0} cases/s): on each profile {}; the same cases again: --campaign {} --shard {} --cases {}",
             m.wall.as_secs_f64(),
-            total as f64 / m.wall.as_secs_f64().max(1e-9)
+            total as f64 / m.wall.as_secs_f64().max(1e-9),
+            m.ran(),
+            args.campaign,
+            m.shard,
+            m.index_bound,
         );
         if let Some(c) = m.matrix.iter().find(|c| c.first_failure.is_some()) {
             say!(
