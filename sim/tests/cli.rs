@@ -37,11 +37,11 @@ fn assert_usage_error(args: &[&str], must_contain: &str) {
 fn unknown_names_list_the_valid_ones() {
     assert_usage_error(
         &["--profile", "rs-9"],
-        "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24)",
+        "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24, rs-main, runc-v2)",
     );
     assert_usage_error(
         &["replay", "--profile", "nope", "--seed", "1"],
-        "valid: rs-3.24, rs-3.24+pr12337, go-3.24",
+        "valid: rs-3.24, rs-3.24+pr12337, go-3.24, rs-main, runc-v2",
     );
     assert_usage_error(
         &["--scenario", "chaos"],

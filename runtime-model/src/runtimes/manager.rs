@@ -9,6 +9,7 @@ use tracing::error;
 use crate::common::types::{Pid, TaskExit, TaskRequest, TaskResponse};
 use crate::common::{ContainerManager, RuntimePorts};
 use crate::profile::{Profile, Waiters};
+use crate::service::task_service::{error_status, TaskHandler};
 use crate::virt_container::{VirtContainerManager, VirtSandbox};
 
 /// `RuntimeInstance{sandbox, container_manager}`.
@@ -51,10 +52,6 @@ impl RuntimeHandlerManager {
         }
     }
 
-    pub fn profile(&self) -> Profile {
-        self.profile
-    }
-
     /// Creates the runtime instance and starts the sandbox, holding the manager's write
     /// lock throughout (`try_init_runtime_instance`).
     async fn try_init_runtime_instance(&self) -> Result<()> {
@@ -95,7 +92,7 @@ impl RuntimeHandlerManager {
 
     /// The ids in the container manager's map, sorted (empty before the sandbox runs).
     /// For a harness's inspection; takes the map's read lock.
-    pub async fn container_ids(&self) -> Vec<String> {
+    async fn map_ids(&self) -> Vec<String> {
         let Ok(instance) = self.get_runtime_instance().await else {
             return Vec::new();
         };
@@ -127,7 +124,7 @@ impl RuntimeHandlerManager {
     /// `handler_task_message`: CreateContainer initialises the runtime and spawns a
     /// waiter; every other request goes through `handler_task_request` with the context
     /// `handler TaskRequest`.
-    pub async fn handler_task_message(&self, req: TaskRequest) -> Result<TaskResponse> {
+    async fn handle(&self, req: TaskRequest) -> Result<TaskResponse> {
         let _service = self.service_guard(&req).await;
         if let TaskRequest::CreateContainer(config) = req {
             self.try_init_runtime_instance()
@@ -155,10 +152,17 @@ impl RuntimeHandlerManager {
     }
 
     async fn handler_task_request(&self, req: TaskRequest) -> Result<TaskResponse> {
-        let instance = self
-            .get_runtime_instance()
-            .await
-            .context("get runtime instance")?;
+        let instance = match self.get_runtime_instance().await {
+            Ok(instance) => instance,
+            // main (PR #13156): a Shutdown with no runtime instance still ends the shim.
+            Err(_)
+                if self.profile.shutdown_without_instance
+                    && matches!(req, TaskRequest::ShutdownContainer(_)) =>
+            {
+                return Ok(TaskResponse::ShutdownContainer(true));
+            }
+            Err(e) => return Err(e.context("get runtime instance")),
+        };
         let sandbox = instance.sandbox.clone();
         let cm = instance.container_manager.clone();
         let resp = match req {
@@ -208,5 +212,21 @@ impl RuntimeHandlerManager {
             }
         };
         Ok(resp)
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for RuntimeHandlerManager {
+    async fn handler_task_message(&self, req: TaskRequest) -> Result<TaskResponse> {
+        self.handle(req).await
+    }
+
+    /// Switched by `error_mapping` (runtime-rs's `Others` as UNKNOWN, or Go's errdefs).
+    fn error_status(&self, err: &anyhow::Error) -> containerd_shim_protos::ttrpc::Status {
+        error_status(self.profile.error_mapping, err)
+    }
+
+    async fn container_ids(&self) -> Vec<String> {
+        self.map_ids().await
     }
 }

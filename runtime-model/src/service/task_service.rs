@@ -5,6 +5,11 @@
 //! [`TaskResponse`] is translated back. Every handler error becomes
 //! `ttrpc::Error::Others(format!("failed to handle message {:?}", err))`, which the ttrpc
 //! server sends as status UNKNOWN with the error's `{:?}` as message (profile `rs-*`).
+//!
+//! The program behind the service is a [`TaskHandler`]: runtime-rs's
+//! `RuntimeHandlerManager` (and the Go shim through its switches), or containerd's
+//! reference shim (`reference_shim::Service`, profile `runc-v2`), so one world and one
+//! set of clients drive either.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +24,6 @@ use crate::common::types::{
 };
 use crate::common::Error;
 use crate::profile::ErrorMapping;
-use crate::runtimes::RuntimeHandlerManager;
 
 /// The ttrpc service name of the shim v2 Task API.
 pub const TASK_SERVICE: &str = "containerd.task.v3.Task";
@@ -30,12 +34,23 @@ pub struct ServiceReply {
     pub shutdown: bool,
 }
 
+/// A program that serves the Task API's requests once they are translated.
+#[async_trait::async_trait]
+pub trait TaskHandler: Send + Sync {
+    /// Serves one request (runtime-rs: `handler_task_message`).
+    async fn handler_task_message(&self, req: TaskRequest) -> anyhow::Result<TaskResponse>;
+    /// The ttrpc status a handler error is sent as.
+    fn error_status(&self, err: &anyhow::Error) -> Status;
+    /// The ids of the containers the program holds, sorted; for a harness's inspection.
+    async fn container_ids(&self) -> Vec<String>;
+}
+
 pub struct TaskService {
-    handler: Arc<RuntimeHandlerManager>,
+    handler: Arc<dyn TaskHandler>,
 }
 
 impl TaskService {
-    pub fn new(handler: Arc<RuntimeHandlerManager>) -> TaskService {
+    pub fn new(handler: Arc<dyn TaskHandler>) -> TaskService {
         TaskService { handler }
     }
 
@@ -67,7 +82,7 @@ impl TaskService {
                     shutdown,
                 }
             }
-            Err(err) => reply_status(error_status(self.handler.profile().error_mapping, &err)),
+            Err(err) => reply_status(self.handler.error_status(&err)),
         }
     }
 }
@@ -134,7 +149,8 @@ fn decode<M: MessageFull>(req: &ttrpc::Request) -> Result<M, Status> {
     })
 }
 
-fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
+/// The [`TaskRequest`] a ttrpc request carries, or the status that refuses it.
+pub fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
     if req.service != TASK_SERVICE {
         return Err(ttrpc::get_status(
             Code::NOT_FOUND,

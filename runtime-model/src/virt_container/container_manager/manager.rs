@@ -16,6 +16,7 @@ use crate::resource::ResourceManager;
 use tracing::{info, warn};
 
 use super::container::Container;
+use super::container_inner::{SIGKILL, SIGTERM};
 use super::process::ExitWatcherContext;
 use super::ContainerMap;
 use crate::agent::{Agent, RemoveContainerRequest};
@@ -26,7 +27,7 @@ use crate::common::types::{
 use crate::common::{ContainerManager, Error};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::Hypervisor;
-use crate::profile::{DeleteOrder, MissingContainerState, Profile};
+use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile};
 
 pub struct VirtContainerManager {
     pub sid: String,
@@ -71,7 +72,20 @@ impl VirtContainerManager {
             service_mutex: self.service_mutex.clone(),
             exit_state_atomic: self.profile.exit_state_atomic,
             stop_any_status: self.profile.stop_any_status,
+            recovers: self.profile.exit_watcher_recovers,
         }
+    }
+
+    /// main's synthetic state for the sandbox id when it is not in the map (PR #12167):
+    /// Running, with the VMM's pid.
+    async fn sandbox_running_state(&self) -> Result<ProcessStateInfo> {
+        let pid = self.hypervisor.get_vmm_master_tid().await?;
+        Ok(ProcessStateInfo {
+            container_id: self.sid.clone(),
+            pid,
+            status: ProcessStatus::Running,
+            ..ProcessStateInfo::default()
+        })
     }
 
     /// PR #12337's answer for an id that is not in the map.
@@ -161,13 +175,22 @@ impl ContainerManager for VirtContainerManager {
         {
             return Err(anyhow!("Duplicated container: {}", config.container_id));
         }
-        let container =
-            Container::new(self.pid, config, self.agent.clone(), self.resources.clone());
-        let _tid = self
-            .hypervisor
-            .get_vmm_master_tid()
-            .await
-            .context("get vmm master tid")?;
+        let pid = match self.profile.pid_source {
+            PidSource::ShimPid => self.pid,
+            // main takes the (cached) master tid first and gives it to the container.
+            PidSource::VmmMasterTid => self
+                .hypervisor
+                .get_vmm_master_tid()
+                .await
+                .context("get vmm master tid")?,
+        };
+        let container = Container::new(pid, config, self.agent.clone(), self.resources.clone());
+        if self.profile.pid_source == PidSource::ShimPid {
+            self.hypervisor
+                .get_vmm_master_tid()
+                .await
+                .context("get vmm master tid")?;
+        }
         let _netns = self.hypervisor.get_ns_path().await.context("get ns path")?;
         self.hooks
             .run(HookStage::CreateContainer, &container.container_id)
@@ -179,7 +202,7 @@ impl ContainerManager for VirtContainerManager {
             return Err(e);
         }
         containers.insert(container.container_id.clone(), container);
-        Ok(self.pid)
+        Ok(pid)
     }
 
     async fn pause_container(&self, process: &ContainerProcess) -> Result<()> {
@@ -220,18 +243,35 @@ impl ContainerManager for VirtContainerManager {
         }
     }
 
-    /// read -> get (ContainerNotFound) -> `c.kill_process`, every agent error logged and
-    /// swallowed -> Ok.
+    /// read -> get (ContainerNotFound) -> `c.kill_process`. 3.24.0: every agent error is
+    /// logged and swallowed -> Ok. main (`kill_rules`): a missing container is Ok for
+    /// SIGKILL/SIGTERM; for those signals a closed agent connection or a process already
+    /// gone is Ok; every other agent error is returned.
     async fn kill_process(&self, req: &KillRequest) -> Result<()> {
         let containers = self.containers.read().await;
         let container_id = &req.process.container_id;
-        let c = containers
-            .get(container_id)
-            .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
-        if let Err(e) = c.kill_process(&req.process, req.signal, req.all).await {
-            warn!(container_id = %container_id, "failed to signal process {:?}", e);
+        let term_signal = req.signal == SIGKILL || req.signal == SIGTERM;
+        let Some(c) = containers.get(container_id) else {
+            if self.profile.kill_rules == KillRules::TolerateTermSignals && term_signal {
+                warn!(container_id = %container_id, "Signal {} ignored due to container not existing", req.signal);
+                return Ok(());
+            }
+            return Err(Error::ContainerNotFound(container_id.clone()).into());
+        };
+        let Err(e) = c.kill_process(&req.process, req.signal, req.all).await else {
+            return Ok(());
+        };
+        match self.profile.kill_rules {
+            KillRules::LogAndDrop => {
+                warn!(container_id = %container_id, "failed to signal process {:?}", e);
+                Ok(())
+            }
+            KillRules::TolerateTermSignals if term_signal && process_gone_or_unreachable(&e) => {
+                warn!(container_id = %container_id, "signal to a terminated process ignored {:?}", e);
+                Ok(())
+            }
+            KillRules::TolerateTermSignals => Err(e),
         }
-        Ok(())
     }
 
     /// `containers.read()` held throughout -> get -> `c.start()` -> get_vmm_master_tid ->
@@ -245,7 +285,7 @@ impl ContainerManager for VirtContainerManager {
         c.start(process, self.exit_watcher_context())
             .await
             .context("start")?;
-        let _tid = self
+        let tid = self
             .hypervisor
             .get_vmm_master_tid()
             .await
@@ -254,7 +294,10 @@ impl ContainerManager for VirtContainerManager {
             .run(HookStage::PostStart, container_id)
             .await
             .context("run poststart hooks")?;
-        Ok(self.pid)
+        Ok(match self.profile.pid_source {
+            PidSource::ShimPid => self.pid,
+            PidSource::VmmMasterTid => tid,
+        })
     }
 
     /// `containers.read()` -> get (else ContainerNotFound, or PR #12337's synthetic
@@ -263,7 +306,10 @@ impl ContainerManager for VirtContainerManager {
         let containers = self.containers.read().await;
         let Some(c) = containers.get(&process.container_id) else {
             return match self.profile.missing_container_state {
-                MissingContainerState::Error => {
+                MissingContainerState::SandboxRunning if process.container_id == self.sid => {
+                    self.sandbox_running_state().await
+                }
+                MissingContainerState::Error | MissingContainerState::SandboxRunning => {
                     Err(Error::ContainerNotFound(process.container_id.clone()).into())
                 }
                 MissingContainerState::SyntheticStopped => {
@@ -293,10 +339,22 @@ impl ContainerManager for VirtContainerManager {
     }
 
     async fn need_shutdown_sandbox(&self, req: &ShutdownRequest) -> bool {
-        req.is_now || self.containers.read().await.is_empty() || self.sid == req.container_id
+        req.is_now
+            || (self.profile.shutdown_when_empty && self.containers.read().await.is_empty())
+            || self.sid == req.container_id
     }
 
     async fn is_sandbox_container(&self, process: &ContainerProcess) -> bool {
         process.process_type == ProcessType::Container && process.container_id == self.sid
     }
+}
+
+/// main's typed agent errors, recognised by text: `AgentConnectionClosed` (a closed or
+/// reset connection) and `ProcessAlreadyTerminated` (the agent's NOT_FOUND, which the
+/// simulated agent words as ESRCH / not found; 3.32's "no such process" too).
+fn process_gone_or_unreachable(err: &anyhow::Error) -> bool {
+    let text = format!("{err:#}");
+    ["connection closed", "ESRCH", "not found", "no such process"]
+        .iter()
+        .any(|t| text.contains(t))
 }

@@ -112,7 +112,13 @@ pub struct ExitWatcherContext {
     pub exit_state_atomic: bool,
     /// Go profile: stop the container whatever its status (`StopContainer(.., true)`).
     pub stop_any_status: bool,
+    /// main: a failed wait records 255 and a missing container is skipped; the exit is
+    /// always written.
+    pub recovers: bool,
 }
+
+/// The exit code main records when agent wait_process fails (`UNKNOWN_EXIT_STATUS`).
+pub const UNKNOWN_EXIT_STATUS: i32 = 255;
 
 struct ExitWatcher {
     process: ContainerProcess,
@@ -135,8 +141,12 @@ impl ExitWatcher {
             },
         };
         info!(container_id = %container_id, "begin wait process");
-        let resp = match self.ctx.agent.wait_process(req).await {
-            Ok(resp) => resp,
+        let exit_code = match self.ctx.agent.wait_process(req).await {
+            Ok(resp) => resp.status,
+            Err(e) if self.ctx.recovers => {
+                error!(container_id = %container_id, "failed to wait process {:?}", e);
+                UNKNOWN_EXIT_STATUS
+            }
             Err(e) => {
                 // 3.24.0: log and return; dropping the notifier wakes the waiters with
                 // exit code 0 and no exit time, and the status stays Running.
@@ -144,7 +154,7 @@ impl ExitWatcher {
                 return;
             }
         };
-        info!(container_id = %container_id, "end wait process exit code {}", resp.status);
+        info!(container_id = %container_id, "end wait process exit code {}", exit_code);
         // Go's `wait.go` stamps the exit time as soon as the wait returns, before it takes
         // `s.mu`; runtime-rs stamps it after stop_process.
         let stamped_before_lock = self.ctx.exit_state_atomic.then(SystemTime::now);
@@ -154,25 +164,31 @@ impl ExitWatcher {
             None => None,
         };
         let containers = self.ctx.containers.read().await;
-        let Some(c) = containers.get(&container_id) else {
-            error!(
-                "Failed to stop process, since container {} not found",
-                container_id
-            );
-            return;
-        };
-        if let Err(err) = c
-            .stop_process(&self.process, self.ctx.stop_any_status)
-            .await
-        {
-            error!(container_id = %container_id, "failed to stop process {:?}", err);
+        match containers.get(&container_id) {
+            Some(c) => {
+                if let Err(err) = c
+                    .stop_process(&self.process, self.ctx.stop_any_status)
+                    .await
+                {
+                    error!(container_id = %container_id, "failed to stop process {:?}", err);
+                }
+            }
+            None => {
+                error!(
+                    "Failed to stop process, since container {} not found",
+                    container_id
+                );
+                if !self.ctx.recovers {
+                    return;
+                }
+            }
         }
         let exit_time = Some(stamped_before_lock.unwrap_or_else(SystemTime::now));
         if self.ctx.exit_state_atomic {
             // Same lock order as `Process::state`: exit status, then status.
             let mut exit_status = self.exit_status.write().await;
             let mut status = self.status.write().await;
-            exit_status.exit_code = resp.status;
+            exit_status.exit_code = exit_code;
             exit_status.exit_time = exit_time;
             *status = ProcessStatus::Stopped;
         } else {
@@ -180,7 +196,7 @@ impl ExitWatcher {
             // read (Stopped, exit code 0, no exit time) until the exit code is written.
             tokio::task::yield_now().await;
             let mut exit_status = self.exit_status.write().await;
-            exit_status.exit_code = resp.status;
+            exit_status.exit_code = exit_code;
             exit_status.exit_time = exit_time;
             drop(exit_status);
             // Upstream runs on a multi-threaded runtime: between these two writes another

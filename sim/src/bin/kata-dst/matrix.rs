@@ -35,7 +35,7 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
     let cases = cases(args.cases)?;
     let workers = workers(args.jobs);
     let profiles = if args.profile.is_empty() {
-        Profile::ALL.to_vec()
+        Profile::EVERY.to_vec()
     } else {
         args.profile.clone()
     };
