@@ -35,7 +35,9 @@ pub enum ErrorMapping {
     /// Every error becomes `ttrpc::Error::Others(format!("failed to handle message {:?}", err))`,
     /// sent as status UNKNOWN (runtime-rs `service/src/task_service.rs`).
     OthersUnknown,
-    /// A missing container is gRPC NotFound `container does not exist <id>`; other errors
+    /// A missing container is gRPC NotFound `container does not exist <id>: not found`; an
+    /// error whose root cause says "not found" or "not exist" is NotFound with that text
+    /// (Go `errors.go` toGRPC, `isNotFound`); other errors
     /// keep their text with code UNKNOWN (Go shim, `containerd-shim-v2/service.go`, errdefs).
     GoErrdefs,
 }
@@ -96,8 +98,21 @@ pub enum PidSource {
     /// The shim's own pid (runtime-rs 3.24.0 `VirtContainerManager.pid`).
     ShimPid,
     /// The VMM master thread id (runtime-rs 3.30.0, PR #12899, commit 3ad2de584f "return
-    /// hypervisor PID from container manager methods").
+    /// hypervisor PID from container manager methods"; the Go shim answers the
+    /// hypervisor pid `s.hpid` throughout, `service.go:152`).
     VmmMasterTid,
+}
+
+/// What Shutdown decides and how the shim ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownRule {
+    /// `need_shutdown_sandbox` (`is_now`, the sandbox id, or (see `shutdown_when_empty`)
+    /// an empty map) -> `sandbox.shutdown()`, answer, then the shim exits (runtime-rs
+    /// 3.24.0 `runtimes/src/manager.rs:561`).
+    NeedShutdownSandbox,
+    /// A no-op while any container remains, whatever the id or `now`; otherwise SIGKILL
+    /// the VMM and `os.Exit(0)` WITHOUT answering (Go shim `service.go:960-999`).
+    NoContainerLeft,
 }
 
 /// A named set of behaviour switches.
@@ -123,7 +138,8 @@ pub struct Profile {
     /// paused container whose process exits is never cleaned up.
     pub stop_any_status: bool,
     /// A Create for an id the sandbox already holds fails `Duplicated container: <id>`
-    /// (Go: virtcontainers `Sandbox.addContainer`). runtime-rs 3.24's create_container
+    /// after the agent's CreateContainer, with no rollback (Go: virtcontainers
+    /// `sandbox.go:1539-1545`, `addContainer` 1506). runtime-rs 3.24's create_container
     /// inserts over the existing entry (containerd refuses such a Create first, so only a
     /// client calling the shim directly reaches it).
     pub refuse_duplicate_id: bool,
@@ -142,6 +158,16 @@ pub struct Profile {
     /// PR #13156, commit 80e2473440 "shut down shim daemon on a failed create"); 3.24.0
     /// answers `runtime not ready`.
     pub shutdown_without_instance: bool,
+    pub shutdown_rule: ShutdownRule,
+    /// Pause of a container that is not running, or Resume of one that is not paused,
+    /// fails (Go: virtcontainers `container.go:1554-1580`, "Container not running,
+    /// impossible to pause" / "Container not paused, impossible to resume"). runtime-rs
+    /// warns and answers Ok (`container.rs:490,510`).
+    pub pause_wrong_state_fails: bool,
+    /// A Wait on the sandbox container stops the sandbox (runtime-rs
+    /// `runtimes/src/manager.rs:561`, WaitProcess arm). The Go shim's Wait never does
+    /// (`service.go:1071-1120`).
+    pub wait_stops_sandbox: bool,
 }
 
 impl Profile {
@@ -162,6 +188,9 @@ impl Profile {
         shutdown_when_empty: true,
         pid_source: PidSource::ShimPid,
         shutdown_without_instance: false,
+        shutdown_rule: ShutdownRule::NeedShutdownSandbox,
+        pause_wrong_state_fails: false,
+        wait_stops_sandbox: true,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -186,8 +215,11 @@ impl Profile {
         kill_rules: KillRules::LogAndDrop,
         exit_watcher_recovers: false,
         shutdown_when_empty: true,
-        pid_source: PidSource::ShimPid,
+        pid_source: PidSource::VmmMasterTid,
         shutdown_without_instance: false,
+        shutdown_rule: ShutdownRule::NoContainerLeft,
+        pause_wrong_state_fails: true,
+        wait_stops_sandbox: false,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every

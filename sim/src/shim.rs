@@ -14,7 +14,7 @@ use containerd_shim_protos::topics::TASK_EXIT_EVENT_TOPIC;
 use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
-use runtime_model::common::types::TaskExit;
+use runtime_model::common::types::{ShimExit, TaskExit};
 use runtime_model::profile::Program;
 use runtime_model::reference_shim;
 use runtime_model::resource::ResourceManager;
@@ -182,15 +182,27 @@ impl ShimProcess {
                 (service.clone(), up.clone(), node_id.clone(), reaper.clone());
             Box::pin(async move {
                 let reply = service.handle(&req).await;
-                if reply.shutdown {
-                    // The shim process exits right after answering Shutdown.
-                    tokio::spawn(async move {
-                        crate::clock::sleep(Duration::from_millis(1)).await;
+                match reply.exit {
+                    ShimExit::Stay => {}
+                    ShimExit::AfterReply => {
+                        // The shim process exits right after answering Shutdown.
+                        tokio::spawn(async move {
+                            crate::clock::sleep(Duration::from_millis(1)).await;
+                            up.set(false);
+                            if let Some(id) = *node_id.lock().unwrap() {
+                                let _ = reaper.send(id);
+                            }
+                        });
+                    }
+                    ShimExit::WithoutReply => {
+                        // The process exits inside the handler: no answer is ever sent,
+                        // the caller sees the connection close.
                         up.set(false);
                         if let Some(id) = *node_id.lock().unwrap() {
                             let _ = reaper.send(id);
                         }
-                    });
+                        std::future::pending::<()>().await;
+                    }
                 }
                 reply.response
             })

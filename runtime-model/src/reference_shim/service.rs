@@ -22,7 +22,7 @@ use crate::agent::{
 };
 use crate::common::types::{
     ContainerConfig, ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
-    ProcessType, ShutdownRequest, TaskExit, TaskRequest, TaskResponse,
+    ProcessType, ShimExit, ShutdownRequest, TaskExit, TaskRequest, TaskResponse,
 };
 use crate::common::RuntimePorts;
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
@@ -218,16 +218,16 @@ impl Service {
 
     /// Shutdown (600-614): under `s.mu`, a no-op while any container remains; else the
     /// shim exits (the harness also stops its simulated host).
-    async fn shutdown(&self, _req: &ShutdownRequest) -> Result<bool> {
+    async fn shutdown(&self, _req: &ShutdownRequest) -> Result<ShimExit> {
         let g = self.mu.lock().await;
         if !g.containers.is_empty() {
-            return Ok(false);
+            return Ok(ShimExit::Stay);
         }
         if g.host_up {
             self.agent.stop().await;
             self.hypervisor.stop_vm().await?;
         }
-        Ok(true)
+        Ok(ShimExit::AfterReply)
     }
 }
 

@@ -6,9 +6,9 @@ use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::error;
 
-use crate::common::types::{Pid, TaskExit, TaskRequest, TaskResponse};
+use crate::common::types::{Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
 use crate::common::{ContainerManager, RuntimePorts};
-use crate::profile::{Profile, Waiters};
+use crate::profile::{Profile, ShutdownRule, Waiters};
 use crate::service::task_service::{error_status, TaskHandler};
 use crate::virt_container::{VirtContainerManager, VirtSandbox};
 
@@ -52,8 +52,9 @@ impl RuntimeHandlerManager {
         }
     }
 
-    /// Creates the runtime instance and starts the sandbox, holding the manager's write
-    /// lock throughout (`try_init_runtime_instance`).
+    /// Creates and stores the runtime instance under the manager's write lock, unless one
+    /// exists (`task_init_runtime_instance`, `runtimes/src/manager.rs:341`). The sandbox
+    /// is started afterwards, outside the lock, by the Create handler.
     async fn try_init_runtime_instance(&self) -> Result<()> {
         let mut inner = self.inner.write().await;
         if inner.runtime_instance.is_some() {
@@ -73,7 +74,6 @@ impl RuntimeHandlerManager {
             self.profile,
             self.service_mutex.clone(),
         ));
-        sandbox.start().await.context("start sandbox")?;
         inner.runtime_instance = Some(Arc::new(RuntimeInstance {
             sandbox,
             container_manager,
@@ -134,6 +134,13 @@ impl RuntimeHandlerManager {
                 .get_runtime_instance()
                 .await
                 .context("get runtime instance")?;
+            // Outside the manager's lock: other requests reach the container manager while
+            // the VM boots; a start that fails leaves the instance in place.
+            instance
+                .sandbox
+                .start()
+                .await
+                .context("start sandbox in task handler")?;
             let container_id = config.container_id.clone();
             let shim_pid = instance
                 .container_manager
@@ -151,7 +158,24 @@ impl RuntimeHandlerManager {
         }
     }
 
+    /// Go `service.go:960-999`: a no-op while any container remains; otherwise SIGKILL
+    /// the VMM (its error ignored) and exit without answering.
+    async fn shutdown_when_no_container_left(&self) -> TaskResponse {
+        if !self.map_ids().await.is_empty() {
+            return TaskResponse::ShutdownContainer(ShimExit::Stay);
+        }
+        if let Err(e) = self.ports.hypervisor.stop_vm().await {
+            error!("failed to kill the hypervisor {:?}", e);
+        }
+        TaskResponse::ShutdownContainer(ShimExit::WithoutReply)
+    }
+
     async fn handler_task_request(&self, req: TaskRequest) -> Result<TaskResponse> {
+        if self.profile.shutdown_rule == ShutdownRule::NoContainerLeft
+            && matches!(req, TaskRequest::ShutdownContainer(_))
+        {
+            return Ok(self.shutdown_when_no_container_left().await);
+        }
         let instance = match self.get_runtime_instance().await {
             Ok(instance) => instance,
             // main (PR #13156): a Shutdown with no runtime instance still ends the shim.
@@ -159,7 +183,7 @@ impl RuntimeHandlerManager {
                 if self.profile.shutdown_without_instance
                     && matches!(req, TaskRequest::ShutdownContainer(_)) =>
             {
-                return Ok(TaskResponse::ShutdownContainer(true));
+                return Ok(TaskResponse::ShutdownContainer(ShimExit::AfterReply));
             }
             Err(e) => return Err(e.context("get runtime instance")),
         };
@@ -179,7 +203,7 @@ impl RuntimeHandlerManager {
             }
             TaskRequest::WaitProcess(process) => {
                 let exit_status = cm.wait_process(&process).await.context("wait process")?;
-                if cm.is_sandbox_container(&process).await {
+                if self.profile.wait_stops_sandbox && cm.is_sandbox_container(&process).await {
                     if let Err(e) = sandbox.stop().await {
                         error!(sid = %sandbox.sid, "failed to stop sandbox {:?}", e);
                     }
@@ -192,11 +216,11 @@ impl RuntimeHandlerManager {
                 TaskResponse::StartProcess(pid)
             }
             TaskRequest::ShutdownContainer(req) => {
-                let shutdown = cm.need_shutdown_sandbox(&req).await;
-                if shutdown {
-                    sandbox.shutdown().await.context("do shutdown")?;
+                if !cm.need_shutdown_sandbox(&req).await {
+                    return Ok(TaskResponse::ShutdownContainer(ShimExit::Stay));
                 }
-                TaskResponse::ShutdownContainer(shutdown)
+                sandbox.shutdown().await.context("do shutdown")?;
+                TaskResponse::ShutdownContainer(ShimExit::AfterReply)
             }
             TaskRequest::PauseContainer(process) => {
                 cm.pause_container(&process)

@@ -13,13 +13,13 @@ use tokio::sync::{Mutex, RwLock};
 
 use crate::common::RuntimePorts;
 use crate::resource::ResourceManager;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::container::Container;
 use super::container_inner::{SIGKILL, SIGTERM};
 use super::process::ExitWatcherContext;
 use super::ContainerMap;
-use crate::agent::{Agent, RemoveContainerRequest};
+use crate::agent::Agent;
 use crate::common::types::{
     ContainerConfig, ContainerProcess, KillRequest, Pid, ProcessExitStatus, ProcessStateInfo,
     ProcessStatus, ProcessType, ShutdownRequest,
@@ -122,8 +122,9 @@ impl VirtContainerManager {
         state
     }
 
-    /// Go shim: stop if not stopped, remove in the VM (NotFound ignored), poststop hooks
-    /// (warn only), and remove the map entry LAST.
+    /// Go shim (`delete.go:17-40`): stop if not stopped (StopContainer removes the
+    /// container in the VM), `DeleteContainer` (no agent call), poststop hooks (warn
+    /// only), and remove the map entry LAST.
     async fn delete_init_remove_last(
         &self,
         process: &ContainerProcess,
@@ -140,16 +141,6 @@ impl VirtContainerManager {
                 .await
                 .context("stop container")?;
         }
-        if let Err(e) = self
-            .agent
-            .remove_container(RemoveContainerRequest {
-                container_id: container_id.clone(),
-                timeout: 0,
-            })
-            .await
-        {
-            info!(container_id = %container_id, "remove container in the VM: {:?}", e);
-        }
         if let Err(e) = self.hooks.run(HookStage::PostStop, container_id).await {
             warn!(container_id = %container_id, "poststop hooks failed: {:?}", e);
         }
@@ -164,17 +155,9 @@ impl VirtContainerManager {
 impl ContainerManager for VirtContainerManager {
     /// `Container::new` -> get_vmm_master_tid -> get_ns_path -> createContainer hooks ->
     /// `containers.write()` -> `container.create()` WHILE holding the map's write lock ->
-    /// on error `cleanup()` -> insert (no check for an existing id).
+    /// on error `cleanup()` -> insert (no check for an existing id; Go refuses one here,
+    /// after the agent's CreateContainer and with nothing rolled back).
     async fn create_container(&self, config: ContainerConfig) -> Result<Pid> {
-        if self.profile.refuse_duplicate_id
-            && self
-                .containers
-                .read()
-                .await
-                .contains_key(&config.container_id)
-        {
-            return Err(anyhow!("Duplicated container: {}", config.container_id));
-        }
         let pid = match self.profile.pid_source {
             PidSource::ShimPid => self.pid,
             // main takes the (cached) master tid first and gives it to the container.
@@ -201,6 +184,9 @@ impl ContainerManager for VirtContainerManager {
             container.cleanup().await;
             return Err(e);
         }
+        if self.profile.refuse_duplicate_id && containers.contains_key(&container.container_id) {
+            return Err(anyhow!("Duplicated container: {}", container.container_id));
+        }
         containers.insert(container.container_id.clone(), container);
         Ok(pid)
     }
@@ -210,7 +196,7 @@ impl ContainerManager for VirtContainerManager {
         let c = containers
             .get(&process.container_id)
             .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
-        c.pause().await
+        c.pause(self.profile.pause_wrong_state_fails).await
     }
 
     async fn resume_container(&self, process: &ContainerProcess) -> Result<()> {
@@ -218,7 +204,7 @@ impl ContainerManager for VirtContainerManager {
         let c = containers
             .get(&process.container_id)
             .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
-        c.resume().await
+        c.resume(self.profile.pause_wrong_state_fails).await
     }
 
     async fn delete_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
