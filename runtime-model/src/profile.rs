@@ -54,15 +54,20 @@ pub enum DeleteOrder {
     RemoveLast,
 }
 
-/// How many `VirtSandbox::wait_process` waiters the runtime handler spawns per container.
+/// Who signals a process's exit to Wait and publishes its TaskExit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Waiters {
-    /// One at CreateContainer and ANOTHER at StartProcess, each publishing a TaskExit
-    /// (runtime-rs 3.24.0 `runtimes/src/manager.rs`).
+    /// The exit watcher drops its sender; a `VirtSandbox::wait_process` waiter spawned at
+    /// CreateContainer and ANOTHER spawned at StartProcess each publish a TaskExit
+    /// (runtime-rs 3.24.0 `runtimes/src/manager.rs:446,561`).
     CreateAndStart,
-    /// One exit watcher per process, started at Start, one TaskExit (Go shim
-    /// `start.go` starts `wait.go`'s goroutine; a container never started has none).
-    One,
+    /// No waiter task: the one exit watcher, started by a successful Start, puts the exit
+    /// code in the container's one-slot exit channel under `s.mu` (`wait.go:94`) and then
+    /// publishes the TaskExit itself (`cReap`, `wait.go:97`, `utils.go:24`); Wait takes
+    /// the code from the channel and puts it back (`service.go:1095-1099`); a failed
+    /// Start puts 255 in it (`start.go:20-25`). A put waits while the slot is full
+    /// (Go shim 3.24.0, `container.go:65`: `make(chan uint32, 1)`).
+    WatcherReaps,
 }
 
 /// Which program serves the shim v2 Task API.
@@ -168,6 +173,12 @@ pub struct Profile {
     /// `runtimes/src/manager.rs:561`, WaitProcess arm). The Go shim's Wait never does
     /// (`service.go:1071-1120`).
     pub wait_stops_sandbox: bool,
+    /// A Start refused by the state check (the container is neither Created nor Stopped)
+    /// stops the container, as every Start failure does in runtime-rs
+    /// (`container.rs:293`, `start`: any `start_container` error -> `stop_process`). Go
+    /// refuses it without stopping anything; only an agent failure stops (virtcontainers
+    /// `container.go:1322-1337`).
+    pub refused_start_stops: bool,
 }
 
 impl Profile {
@@ -191,6 +202,7 @@ impl Profile {
         shutdown_rule: ShutdownRule::NeedShutdownSandbox,
         pause_wrong_state_fails: false,
         wait_stops_sandbox: true,
+        refused_start_stops: true,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -211,7 +223,7 @@ impl Profile {
         exit_state_atomic: true,
         stop_any_status: true,
         refuse_duplicate_id: true,
-        waiters: Waiters::One,
+        waiters: Waiters::WatcherReaps,
         kill_rules: KillRules::LogAndDrop,
         exit_watcher_recovers: false,
         shutdown_when_empty: true,
@@ -220,6 +232,7 @@ impl Profile {
         shutdown_rule: ShutdownRule::NoContainerLeft,
         pause_wrong_state_fails: true,
         wait_stops_sandbox: false,
+        refused_start_stops: false,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every

@@ -73,6 +73,7 @@ impl RuntimeHandlerManager {
             p,
             self.profile,
             self.service_mutex.clone(),
+            inner.msg_sender.clone(),
         ));
         inner.runtime_instance = Some(Arc::new(RuntimeInstance {
             sandbox,
@@ -114,9 +115,15 @@ impl RuntimeHandlerManager {
         tokio::spawn(sandbox.wait_process(cm, container_id, pid));
     }
 
+    /// Go: `s.mu` for the whole of every request but Wait, which takes it only for its
+    /// lookup (`service.go:1085-1087`).
     async fn service_guard(&self, req: &TaskRequest) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match (&self.service_mutex, req) {
-            (Some(_), TaskRequest::WaitProcess(_)) | (None, _) => None,
+            (None, _) => None,
+            (Some(m), TaskRequest::WaitProcess(_)) => {
+                drop(m.lock().await);
+                None
+            }
             (Some(m), _) => Some(m.clone().lock_owned().await),
         }
     }
@@ -211,8 +218,18 @@ impl RuntimeHandlerManager {
                 TaskResponse::WaitProcess(exit_status)
             }
             TaskRequest::StartProcess(process) => {
-                let pid = cm.start_process(&process).await.context("start process")?;
-                Self::spawn_waiter(&instance, process.container_id.clone(), pid);
+                let pid = match cm.start_process(&process).await {
+                    Ok(pid) => pid,
+                    Err(e) => {
+                        if self.profile.waiters == Waiters::WatcherReaps {
+                            cm.put_exit_of_failed_start(&process).await;
+                        }
+                        return Err(e.context("start process"));
+                    }
+                };
+                if self.profile.waiters == Waiters::CreateAndStart {
+                    Self::spawn_waiter(&instance, process.container_id.clone(), pid);
+                }
                 TaskResponse::StartProcess(pid)
             }
             TaskRequest::ShutdownContainer(req) => {

@@ -81,10 +81,23 @@ impl Container {
 
     /// `Container::start`: under `inner.write()`, start the init process (on failure stop
     /// it again) and spawn its exit watcher.
-    pub async fn start(&self, process: &ContainerProcess, ctx: ExitWatcherContext) -> Result<()> {
+    /// With `refused_start_stops` false (Go), a container neither Created nor Stopped is
+    /// refused before anything is stopped.
+    pub async fn start(
+        &self,
+        process: &ContainerProcess,
+        ctx: ExitWatcherContext,
+        refused_start_stops: bool,
+    ) -> Result<()> {
         let mut inner = self.inner.write().await;
         match process.process_type {
             ProcessType::Container => {
+                if !refused_start_stops {
+                    inner
+                        .check_state(&[ProcessStatus::Created, ProcessStatus::Stopped])
+                        .await
+                        .context("check state")?;
+                }
                 if let Err(err) = inner.start_container(&process.container_id).await {
                     let _ = inner.stop_process(process, false).await;
                     return Err(err);

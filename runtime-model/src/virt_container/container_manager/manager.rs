@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{mpsc, Mutex, RwLock};
 
 use crate::common::RuntimePorts;
 use crate::resource::ResourceManager;
@@ -17,17 +17,17 @@ use tracing::warn;
 
 use super::container::Container;
 use super::container_inner::{SIGKILL, SIGTERM};
-use super::process::ExitWatcherContext;
+use super::process::{ExitWatcherContext, Reaper, UNKNOWN_EXIT_STATUS};
 use super::ContainerMap;
 use crate::agent::Agent;
 use crate::common::types::{
     ContainerConfig, ContainerProcess, KillRequest, Pid, ProcessExitStatus, ProcessStateInfo,
-    ProcessStatus, ProcessType, ShutdownRequest,
+    ProcessStatus, ProcessType, ShutdownRequest, TaskExit,
 };
 use crate::common::{ContainerManager, Error};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::Hypervisor;
-use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile};
+use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile, Waiters};
 
 pub struct VirtContainerManager {
     pub sid: String,
@@ -42,6 +42,8 @@ pub struct VirtContainerManager {
     pub profile: Profile,
     /// Go profile only: the one service mutex (`s.mu`).
     pub service_mutex: Option<Arc<Mutex<()>>>,
+    /// The runtime's TaskExit channel (Go profile: the exit watcher publishes on it).
+    pub msg_sender: mpsc::Sender<TaskExit>,
 }
 
 impl VirtContainerManager {
@@ -51,6 +53,7 @@ impl VirtContainerManager {
         ports: &RuntimePorts,
         profile: Profile,
         service_mutex: Option<Arc<Mutex<()>>>,
+        msg_sender: mpsc::Sender<TaskExit>,
     ) -> VirtContainerManager {
         VirtContainerManager {
             sid: sid.to_string(),
@@ -62,6 +65,7 @@ impl VirtContainerManager {
             resources: ports.resources.clone(),
             profile,
             service_mutex,
+            msg_sender,
         }
     }
 
@@ -73,7 +77,26 @@ impl VirtContainerManager {
             exit_state_atomic: self.profile.exit_state_atomic,
             stop_any_status: self.profile.stop_any_status,
             recovers: self.profile.exit_watcher_recovers,
+            reaper: (self.profile.waiters == Waiters::WatcherReaps).then(|| Reaper {
+                events: self.msg_sender.clone(),
+                hypervisor: self.hypervisor.clone(),
+                sid: self.sid.clone(),
+            }),
         }
+    }
+
+    /// Go `start.go:20-25`: a Start that failed on an existing container puts 255 in its
+    /// exit channel (waiting while the slot is full), so a Wait returns.
+    pub async fn put_exit_of_failed_start(&self, process: &ContainerProcess) {
+        let exit_ch = {
+            let containers = self.containers.read().await;
+            let Some(c) = containers.get(&process.container_id) else {
+                return;
+            };
+            let exit_ch = c.inner.read().await.init_process.exit_ch.clone();
+            exit_ch
+        };
+        exit_ch.put(UNKNOWN_EXIT_STATUS).await;
     }
 
     /// main's synthetic state for the sandbox id when it is not in the map (PR #12167):
@@ -85,6 +108,28 @@ impl VirtContainerManager {
             pid,
             status: ProcessStatus::Running,
             ..ProcessStateInfo::default()
+        })
+    }
+
+    /// Go `service.go:1085-1110`: look the container up, then take the code from its exit
+    /// channel and put it back; the exit time is the container's, whatever it is then.
+    async fn wait_on_exit_channel(&self, process: &ContainerProcess) -> Result<ProcessExitStatus> {
+        let (exit_ch, exit_status) = {
+            let containers = self.containers.read().await;
+            let c = containers
+                .get(&process.container_id)
+                .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
+            let inner = c.inner.read().await;
+            (
+                inner.init_process.exit_ch.clone(),
+                inner.init_process.exit_status.clone(),
+            )
+        };
+        let exit_code = exit_ch.take_and_put_back().await;
+        let exit_time = exit_status.read().await.exit_time;
+        Ok(ProcessExitStatus {
+            exit_code,
+            exit_time,
         })
     }
 
@@ -268,9 +313,13 @@ impl ContainerManager for VirtContainerManager {
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
-        c.start(process, self.exit_watcher_context())
-            .await
-            .context("start")?;
+        c.start(
+            process,
+            self.exit_watcher_context(),
+            self.profile.refused_start_stops,
+        )
+        .await
+        .context("start")?;
         let tid = self
             .hypervisor
             .get_vmm_master_tid()
@@ -309,6 +358,11 @@ impl ContainerManager for VirtContainerManager {
     /// read -> get -> clone the watcher and exit-status handle -> drop the map guard ->
     /// wait until the sender is dropped -> the exit status.
     async fn wait_process(&self, process: &ContainerProcess) -> Result<ProcessExitStatus> {
+        if self.profile.waiters == Waiters::WatcherReaps
+            && process.process_type == ProcessType::Container
+        {
+            return self.wait_on_exit_channel(process).await;
+        }
         let (watcher, status) = {
             let containers = self.containers.read().await;
             let c = containers
@@ -335,12 +389,12 @@ impl ContainerManager for VirtContainerManager {
     }
 }
 
-/// main's typed agent errors, recognised by text: `AgentConnectionClosed` (a closed or
-/// reset connection) and `ProcessAlreadyTerminated` (the agent's NOT_FOUND, which the
+/// main's typed agent errors, recognised by text: `AgentConnectionClosed` (ttrpc's
+/// `remote stream closed`) and `ProcessAlreadyTerminated` (the agent's NOT_FOUND, which the
 /// simulated agent words as ESRCH / not found; 3.32's "no such process" too).
 fn process_gone_or_unreachable(err: &anyhow::Error) -> bool {
     let text = format!("{err:#}");
-    ["connection closed", "ESRCH", "not found", "no such process"]
+    ["stream closed", "ESRCH", "not found", "no such process"]
         .iter()
         .any(|t| text.contains(t))
 }

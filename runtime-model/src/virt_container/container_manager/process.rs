@@ -4,14 +4,15 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::{error, info};
 
 use super::ContainerMap;
 use crate::agent::{Agent, ContainerID, ContainerProcessID, WaitProcessRequest};
 use crate::common::types::{
-    ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
+    ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus, TaskExit,
 };
+use crate::hypervisor::Hypervisor;
 use crate::sync::watch;
 
 /// A container's init process or one of its exec processes.
@@ -30,6 +31,40 @@ pub struct Process {
     pub exit_status: Arc<RwLock<ProcessExitStatus>>,
     pub exit_watcher_rx: Option<watch::Receiver<bool>>,
     exit_watcher_tx: Option<watch::Sender<bool>>,
+    /// The Go shim's `c.exitCh` (used with `Waiters::WatcherReaps` only).
+    pub exit_ch: ExitChannel,
+}
+
+/// The Go shim's per-container exit channel, `make(chan uint32, 1)` (`container.go:65`):
+/// one slot; a put waits while it is full.
+#[derive(Clone)]
+pub struct ExitChannel {
+    tx: mpsc::Sender<i32>,
+    rx: Arc<Mutex<mpsc::Receiver<i32>>>,
+}
+
+impl ExitChannel {
+    fn new() -> ExitChannel {
+        let (tx, rx) = mpsc::channel(1);
+        ExitChannel {
+            tx,
+            rx: Arc::new(Mutex::new(rx)),
+        }
+    }
+
+    /// `c.exitCh <- code`: waits while the slot is full.
+    pub async fn put(&self, code: i32) {
+        // The receiver lives as long as this handle: the send cannot fail.
+        let _ = self.tx.send(code).await;
+    }
+
+    /// Wait's `ret := <-c.exitCh; c.exitCh <- ret`: waits for a code, then puts it back
+    /// for the next waiter.
+    pub async fn take_and_put_back(&self) -> i32 {
+        let ret = self.rx.lock().await.recv().await.unwrap_or_default();
+        self.put(ret).await;
+        ret
+    }
 }
 
 impl Process {
@@ -47,6 +82,7 @@ impl Process {
             exit_status: Arc::new(RwLock::new(ProcessExitStatus::default())),
             exit_watcher_rx: Some(rx),
             exit_watcher_tx: Some(tx),
+            exit_ch: ExitChannel::new(),
         }
     }
 
@@ -93,6 +129,8 @@ impl Process {
     pub fn start_io_and_wait(&mut self, ctx: ExitWatcherContext) {
         let watcher = ExitWatcher {
             process: self.process.clone(),
+            pid: self.pid,
+            exit_ch: self.exit_ch.clone(),
             exit_status: self.exit_status.clone(),
             status: self.status.clone(),
             exit_notifier: self.exit_watcher_tx.take(),
@@ -115,6 +153,17 @@ pub struct ExitWatcherContext {
     /// main: a failed wait records 255 and a missing container is skipped; the exit is
     /// always written.
     pub recovers: bool,
+    /// Go profile (`Waiters::WatcherReaps`): the watcher reaps the exit itself.
+    pub reaper: Option<Reaper>,
+}
+
+/// What the Go exit watcher needs to reap an exit itself (`wait.go:24-112`).
+pub struct Reaper {
+    /// Where `cReap` sends the TaskExit (`s.ec`).
+    pub events: mpsc::Sender<TaskExit>,
+    /// The sandbox's VM, stopped when the sandbox container exits (`wait.go:70-83`).
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub sid: String,
 }
 
 /// The exit code main records when agent wait_process fails (`UNKNOWN_EXIT_STATUS`).
@@ -122,6 +171,8 @@ pub const UNKNOWN_EXIT_STATUS: i32 = 255;
 
 struct ExitWatcher {
     process: ContainerProcess,
+    pid: Pid,
+    exit_ch: ExitChannel,
     exit_status: Arc<RwLock<ProcessExitStatus>>,
     status: Arc<RwLock<ProcessStatus>>,
     /// Dropped when the watcher ends, on every path: that is what wakes `wait_process`.
@@ -141,9 +192,11 @@ impl ExitWatcher {
             },
         };
         info!(container_id = %container_id, "begin wait process");
+        // Go (`wait.go:50-60`) and main record 255 when the wait fails and go on.
+        let carry_on = self.ctx.recovers || self.ctx.reaper.is_some();
         let exit_code = match self.ctx.agent.wait_process(req).await {
             Ok(resp) => resp.status,
-            Err(e) if self.ctx.recovers => {
+            Err(e) if carry_on => {
                 error!(container_id = %container_id, "failed to wait process {:?}", e);
                 UNKNOWN_EXIT_STATUS
             }
@@ -165,6 +218,19 @@ impl ExitWatcher {
         };
         let containers = self.ctx.containers.read().await;
         match containers.get(&container_id) {
+            // Go: the sandbox container's exit stops the sandbox (`wait.go:70-83`).
+            Some(_)
+                if self
+                    .ctx
+                    .reaper
+                    .as_ref()
+                    .is_some_and(|r| r.sid == container_id) =>
+            {
+                let reaper = self.ctx.reaper.as_ref().expect("checked above");
+                if let Err(err) = reaper.hypervisor.stop_vm().await {
+                    error!(sid = %reaper.sid, "failed to stop sandbox {:?}", err);
+                }
+            }
             Some(c) => {
                 if let Err(err) = c
                     .stop_process(&self.process, self.ctx.stop_any_status)
@@ -178,7 +244,7 @@ impl ExitWatcher {
                     "Failed to stop process, since container {} not found",
                     container_id
                 );
-                if !self.ctx.recovers {
+                if !carry_on {
                     return;
                 }
             }
@@ -204,7 +270,26 @@ impl ExitWatcher {
             tokio::task::yield_now().await;
             *self.status.write().await = ProcessStatus::Stopped;
         }
-        drop(self.exit_notifier);
+        let Some(reaper) = &self.ctx.reaper else {
+            drop(self.exit_notifier);
+            drop(containers);
+            return;
+        };
         drop(containers);
+        // `c.exitCh <- ret` still under `s.mu`: waits, holding it, while the slot is full
+        // (a failed Start's 255 that Wait put back).
+        self.exit_ch.put(exit_code).await;
+        drop(_service_guard);
+        drop(self.exit_notifier);
+        let exit = TaskExit {
+            container_id: container_id.clone(),
+            id: container_id,
+            pid: self.pid,
+            exit_status: exit_code,
+            exited_at: exit_time,
+        };
+        if reaper.events.send(exit).await.is_err() {
+            error!("failed to send TaskExit: event channel closed");
+        }
     }
 }
