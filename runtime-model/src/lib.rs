@@ -11,6 +11,7 @@
 //! | [`service`] | `service/src/task_service.rs` (the shim v2 ttrpc Task service) |
 //! | [`agent`] | `agent/src/lib.rs` (the `Agent` port the VM is reached through) |
 //! | [`hypervisor`] | `hypervisor/src/lib.rs` (the `Hypervisor` port) |
+//! | [`reference_shim`] | containerd's containerd-shim-runc-v2 task service (profile `runc-v2`) |
 //!
 //! Behaviour that differs between upstream versions (or the Go shim) is chosen by a
 //! [`profile::Profile`]: one switch per difference, never a copy of the model.
@@ -25,6 +26,7 @@ pub mod common;
 pub mod hooks;
 pub mod hypervisor;
 pub mod profile;
+pub mod reference_shim;
 pub mod resource;
 pub mod runtimes;
 pub mod service;

@@ -4,6 +4,11 @@
 //! shim, which runtime-rs is compared with) behaves differently is ONE switch here, and the
 //! model branches on the switch at the one place upstream differs. Each switch names the
 //! upstream commit, PR or file it stands for.
+//!
+//! Two lists: [`Profile::ALL`] is what the main job (`kata-dst` with no command) runs,
+//! kept to the three profiles of the article's table so that job stays fast;
+//! [`Profile::EVERY`] is every built-in profile, which names resolve against and which the
+//! matrix, the corpus and the verdict tests cover.
 
 use std::fmt;
 
@@ -17,6 +22,11 @@ pub enum MissingContainerState {
     /// synthetic Stopped state with pid 0 and exit status 0 (kata-containers PR #12337,
     /// proposed for issue #12336; closed, never merged).
     SyntheticStopped,
+    /// The sandbox's own id answers a synthetic Running state with the VMM pid; any other
+    /// missing id is `Error::ContainerNotFound` (runtime-rs 3.25.0, PR #12167, commit
+    /// 5b7e1cdaad, `manager.rs` `state_process`: the check is `container_id == sid`, so
+    /// it applies with the Task API too).
+    SandboxRunning,
 }
 
 /// How the ttrpc service layer turns a handler error into a ttrpc status.
@@ -25,7 +35,9 @@ pub enum ErrorMapping {
     /// Every error becomes `ttrpc::Error::Others(format!("failed to handle message {:?}", err))`,
     /// sent as status UNKNOWN (runtime-rs `service/src/task_service.rs`).
     OthersUnknown,
-    /// A missing container is gRPC NotFound `container does not exist <id>`; other errors
+    /// A missing container is gRPC NotFound `container does not exist <id>: not found`; an
+    /// error whose root cause says "not found" or "not exist" is NotFound with that text
+    /// (Go `errors.go` toGRPC, `isNotFound`); other errors
     /// keep their text with code UNKNOWN (Go shim, `containerd-shim-v2/service.go`, errdefs).
     GoErrdefs,
 }
@@ -42,34 +54,77 @@ pub enum DeleteOrder {
     RemoveLast,
 }
 
-/// How many `VirtSandbox::wait_process` waiters the runtime handler spawns per container.
+/// Who signals a process's exit to Wait and publishes its TaskExit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Waiters {
-    /// One at CreateContainer and ANOTHER at StartProcess, each publishing a TaskExit
-    /// (runtime-rs 3.24.0 `runtimes/src/manager.rs`).
+    /// The exit watcher drops its sender; a `VirtSandbox::wait_process` waiter spawned at
+    /// CreateContainer and ANOTHER spawned at StartProcess each publish a TaskExit
+    /// (runtime-rs 3.24.0 `runtimes/src/manager.rs:446,561`).
     CreateAndStart,
-    /// One exit watcher per process, started at Start, one TaskExit (Go shim
-    /// `start.go` starts `wait.go`'s goroutine; a container never started has none).
-    One,
+    /// No waiter task: the one exit watcher, started by a successful Start, puts the exit
+    /// code in the container's one-slot exit channel under `s.mu` (`wait.go:94`) and then
+    /// publishes the TaskExit itself (`cReap`, `wait.go:97`, `utils.go:24`); Wait takes
+    /// the code from the channel and puts it back (`service.go:1095-1099`); a failed
+    /// Start puts 255 in it (`start.go:20-25`). A put waits while the slot is full
+    /// (Go shim 3.24.0, `container.go:65`: `make(chan uint32, 1)`).
+    WatcherReaps,
 }
 
-/// What the exit watcher does when the agent's `wait_process` fails (the VM died, the
-/// vsock closed).
+/// Which program serves the shim v2 Task API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WaitError {
-    /// Log `failed to wait process` and return: the waiters wake with exit code 0 and no
-    /// exit time, and the status stays Running (runtime-rs 3.24.0,
-    /// `container_manager/process.rs`, `run_io_wait`).
-    LogAndReturn,
-    /// Take exit code 255 and go on as for an exit: stop the container, record the code
-    /// and Stopped, wake the waiters (Go shim `wait.go`, `exitCode255`).
-    ExitCode255,
+pub enum Program {
+    /// Kata's shim: `runtimes::RuntimeHandlerManager` (runtime-rs, or the Go shim through
+    /// the switches below).
+    Kata,
+    /// containerd's reference shim, containerd-shim-runc-v2 (containerd 1.7.34
+    /// `runtime/v2/runc/task/service.go`): `reference_shim::Service`. None of the Kata
+    /// switches below applies to it.
+    RuncV2,
+}
+
+/// What Kill does when the container is missing or the agent's signal fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillRules {
+    /// A missing container is ContainerNotFound; every agent error is logged and dropped
+    /// (runtime-rs 3.24.0 `virt_container/src/container_manager/manager.rs`,
+    /// `kill_process`).
+    LogAndDrop,
+    /// A missing container with SIGKILL or SIGTERM answers Ok with the warning `Signal {}
+    /// ignored due to container not existing` (other signals: ContainerNotFound); a
+    /// closed agent connection or an already terminated process is Ok for SIGKILL and
+    /// SIGTERM; every other agent error PROPAGATES (runtime-rs 3.25.0, PR #12167, commit
+    /// 5b7e1cdaad, `manager.rs` `kill_process`).
+    TolerateTermSignals,
+}
+
+/// Which pid Create, Start, State and TaskExit carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidSource {
+    /// The shim's own pid (runtime-rs 3.24.0 `VirtContainerManager.pid`).
+    ShimPid,
+    /// The VMM master thread id (runtime-rs 3.30.0, PR #12899, commit 3ad2de584f "return
+    /// hypervisor PID from container manager methods"; the Go shim answers the
+    /// hypervisor pid `s.hpid` throughout, `service.go:152`).
+    VmmMasterTid,
+}
+
+/// What Shutdown decides and how the shim ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownRule {
+    /// `need_shutdown_sandbox` (`is_now`, the sandbox id, or (see `shutdown_when_empty`)
+    /// an empty map) -> `sandbox.shutdown()`, answer, then the shim exits (runtime-rs
+    /// 3.24.0 `runtimes/src/manager.rs:561`).
+    NeedShutdownSandbox,
+    /// A no-op while any container remains, whatever the id or `now`; otherwise SIGKILL
+    /// the VMM and `os.Exit(0)` WITHOUT answering (Go shim `service.go:960-999`).
+    NoContainerLeft,
 }
 
 /// A named set of behaviour switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
     pub name: &'static str,
+    pub program: Program,
     pub missing_container_state: MissingContainerState,
     pub error_mapping: ErrorMapping,
     /// One service mutex held for the whole of every Task handler (Go shim `s.mu`,
@@ -88,24 +143,49 @@ pub struct Profile {
     /// paused container whose process exits is never cleaned up.
     pub stop_any_status: bool,
     /// A Create for an id the sandbox already holds fails `Duplicated container: <id>`
-    /// (Go: virtcontainers `Sandbox.addContainer`). runtime-rs 3.24's create_container
+    /// after the agent's CreateContainer, with no rollback (Go: virtcontainers
+    /// `sandbox.go:1539-1545`, `addContainer` 1506). runtime-rs 3.24's create_container
     /// inserts over the existing entry (containerd refuses such a Create first, so only a
     /// client calling the shim directly reaches it).
     pub refuse_duplicate_id: bool,
     pub waiters: Waiters,
-    pub wait_error: WaitError,
-    /// The exit watcher records the exit on the container object it was started with,
-    /// whether or not the id is still in the container map (Go `wait.go` works on its
-    /// `*container`). runtime-rs looks the id up in the map and, if a Delete removed it,
-    /// logs "Failed to stop process, since container {} not found" and returns without
-    /// recording the exit (the waiters wake with exit code 0).
-    pub watcher_holds_container: bool,
+    pub kill_rules: KillRules,
+    /// When agent wait_process fails the exit watcher records exit code 255 and goes on;
+    /// a missing container is logged and the watcher goes on; the exit code and Stopped
+    /// are always written (runtime-rs 3.25.0, PR #12167, commit 5b7e1cdaad,
+    /// `process.rs` `run_io_wait`). 3.24.0 logs and returns on both.
+    pub exit_watcher_recovers: bool,
+    /// `need_shutdown_sandbox` is also true when the container map is empty (3.24.0
+    /// `manager.rs`); runtime-rs 3.32.0 drops that clause (PR #12957, commit 3358c7634b).
+    pub shutdown_when_empty: bool,
+    pub pid_source: PidSource,
+    /// A Shutdown that finds no runtime instance still ends the shim (runtime-rs 3.32.0,
+    /// PR #13156, commit 80e2473440 "shut down shim daemon on a failed create"); 3.24.0
+    /// answers `runtime not ready`.
+    pub shutdown_without_instance: bool,
+    pub shutdown_rule: ShutdownRule,
+    /// Pause of a container that is not running, or Resume of one that is not paused,
+    /// fails (Go: virtcontainers `container.go:1554-1580`, "Container not running,
+    /// impossible to pause" / "Container not paused, impossible to resume"). runtime-rs
+    /// warns and answers Ok (`container.rs:490,510`).
+    pub pause_wrong_state_fails: bool,
+    /// A Wait on the sandbox container stops the sandbox (runtime-rs
+    /// `runtimes/src/manager.rs:561`, WaitProcess arm). The Go shim's Wait never does
+    /// (`service.go:1071-1120`).
+    pub wait_stops_sandbox: bool,
+    /// A Start refused by the state check (the container is neither Created nor Stopped)
+    /// stops the container, as every Start failure does in runtime-rs
+    /// (`container.rs:293`, `start`: any `start_container` error -> `stop_process`). Go
+    /// refuses it without stopping anything; only an agent failure stops (virtcontainers
+    /// `container.go:1322-1337`).
+    pub refused_start_stops: bool,
 }
 
 impl Profile {
     /// runtime-rs as released in Kata Containers 3.24.0 (tag 3.24.0, commit c7d0c270ee).
     pub const RS_3_24: Profile = Profile {
         name: "rs-3.24",
+        program: Program::Kata,
         missing_container_state: MissingContainerState::Error,
         error_mapping: ErrorMapping::OthersUnknown,
         service_mutex: false,
@@ -114,8 +194,15 @@ impl Profile {
         stop_any_status: false,
         refuse_duplicate_id: false,
         waiters: Waiters::CreateAndStart,
-        wait_error: WaitError::LogAndReturn,
-        watcher_holds_container: false,
+        kill_rules: KillRules::LogAndDrop,
+        exit_watcher_recovers: false,
+        shutdown_when_empty: true,
+        pid_source: PidSource::ShimPid,
+        shutdown_without_instance: false,
+        shutdown_rule: ShutdownRule::NeedShutdownSandbox,
+        pause_wrong_state_fails: false,
+        wait_stops_sandbox: true,
+        refused_start_stops: true,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -128,6 +215,7 @@ impl Profile {
     /// The Go shim (`src/runtime/pkg/containerd-shim-v2`, 3.24.0).
     pub const GO_3_24: Profile = Profile {
         name: "go-3.24",
+        program: Program::Kata,
         missing_container_state: MissingContainerState::Error,
         error_mapping: ErrorMapping::GoErrdefs,
         service_mutex: true,
@@ -135,22 +223,66 @@ impl Profile {
         exit_state_atomic: true,
         stop_any_status: true,
         refuse_duplicate_id: true,
-        waiters: Waiters::One,
-        wait_error: WaitError::ExitCode255,
-        watcher_holds_container: true,
+        waiters: Waiters::WatcherReaps,
+        kill_rules: KillRules::LogAndDrop,
+        exit_watcher_recovers: false,
+        shutdown_when_empty: true,
+        pid_source: PidSource::VmmMasterTid,
+        shutdown_without_instance: false,
+        shutdown_rule: ShutdownRule::NoContainerLeft,
+        pause_wrong_state_fails: true,
+        wait_stops_sandbox: false,
+        refused_start_stops: false,
     };
 
-    /// Every built-in profile, in the order reports list them.
+    /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every
+    /// later change the model has a switch for, each naming its release and PR.
+    /// Unchanged at main: Delete is still remove-first, two waiters per container.
+    pub const RS_MAIN: Profile = Profile {
+        name: "rs-main",
+        missing_container_state: MissingContainerState::SandboxRunning,
+        kill_rules: KillRules::TolerateTermSignals,
+        exit_watcher_recovers: true,
+        shutdown_when_empty: false,
+        pid_source: PidSource::VmmMasterTid,
+        shutdown_without_instance: true,
+        ..Profile::RS_3_24
+    };
+
+    /// containerd's reference shim, containerd-shim-runc-v2 (containerd 1.7.34): the
+    /// judge of the properties. Only `program` matters; the Kata switches keep 3.24.0's
+    /// values and are never read.
+    pub const RUNC_V2: Profile = Profile {
+        name: "runc-v2",
+        program: Program::RuncV2,
+        ..Profile::RS_3_24
+    };
+
+    /// The profiles the main job runs, in the order reports list them: the article's
+    /// table (runtime-rs 3.24, PR #12337, the Go shim). Kept short: the main job runs
+    /// every one over 40 article seeds.
     pub const ALL: [Profile; 3] = [Profile::RS_3_24, Profile::RS_3_24_PR12337, Profile::GO_3_24];
+
+    /// Every built-in profile, in the order reports list them: [`Profile::ALL`], then
+    /// runtime-rs main and the reference shim. Names resolve against this list; the
+    /// matrix, the corpus and the verdict tests cover it.
+    pub const EVERY: [Profile; 5] = [
+        Profile::RS_3_24,
+        Profile::RS_3_24_PR12337,
+        Profile::GO_3_24,
+        Profile::RS_MAIN,
+        Profile::RUNC_V2,
+    ];
 
     /// Looks a profile up by name.
     pub fn by_name(name: &str) -> Option<Profile> {
-        Profile::ALL.into_iter().find(|p| p.name == name)
+        Profile::EVERY.into_iter().find(|p| p.name == name)
     }
 
-    /// The valid names, for error messages: `rs-3.24, rs-3.24+pr12337, go-3.24`.
+    /// The valid names, for error messages: `rs-3.24, rs-3.24+pr12337, go-3.24, rs-main,
+    /// runc-v2`.
     pub fn names() -> String {
-        Profile::ALL
+        Profile::EVERY
             .iter()
             .map(|p| p.name)
             .collect::<Vec<_>>()
@@ -207,11 +339,15 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_resolve() {
-        for p in Profile::ALL {
+        for p in Profile::EVERY {
             assert_eq!(Profile::by_name(p.name), Some(p));
         }
         assert_eq!(Profile::by_name("rs-9.99"), None);
-        assert_eq!(Profile::names(), "rs-3.24, rs-3.24+pr12337, go-3.24");
+        assert_eq!(
+            Profile::names(),
+            "rs-3.24, rs-3.24+pr12337, go-3.24, rs-main, runc-v2"
+        );
+        assert_eq!(Profile::EVERY[..3], Profile::ALL);
     }
 
     #[test]
@@ -219,7 +355,7 @@ mod tests {
         assert_eq!("go-3.24".parse::<Profile>(), Ok(Profile::GO_3_24));
         assert_eq!(
             "rs-9".parse::<Profile>().unwrap_err(),
-            "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24)"
+            "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24, rs-main, runc-v2)"
         );
         assert!(Profile::GO_3_24 < Profile::RS_3_24);
     }
@@ -229,6 +365,19 @@ mod tests {
         let mut p = Profile::RS_3_24_PR12337;
         p.name = Profile::RS_3_24.name;
         p.missing_container_state = MissingContainerState::Error;
+        assert_eq!(p, Profile::RS_3_24);
+    }
+
+    #[test]
+    fn main_differs_from_release_only_in_its_documented_switches() {
+        let mut p = Profile::RS_MAIN;
+        p.name = Profile::RS_3_24.name;
+        p.missing_container_state = MissingContainerState::Error;
+        p.kill_rules = KillRules::LogAndDrop;
+        p.exit_watcher_recovers = false;
+        p.shutdown_when_empty = true;
+        p.pid_source = PidSource::ShimPid;
+        p.shutdown_without_instance = false;
         assert_eq!(p, Profile::RS_3_24);
     }
 }

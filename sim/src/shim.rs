@@ -1,5 +1,6 @@
-//! A pod's shim node: the runtime-rs model behind the shim v2 ttrpc Task service, its
-//! event forwarder to containerd, and the VMM it drives.
+//! A pod's shim node: the profile's program (the runtime-rs model, or containerd's
+//! reference shim for `runc-v2`) behind the shim v2 ttrpc Task service, its event
+//! forwarder to containerd, and the VMM it drives.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,10 +14,12 @@ use containerd_shim_protos::topics::TASK_EXIT_EVENT_TOPIC;
 use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
-use runtime_model::common::types::TaskExit;
+use runtime_model::common::types::{ShimExit, TaskExit};
+use runtime_model::profile::Program;
+use runtime_model::reference_shim;
 use runtime_model::resource::ResourceManager;
 use runtime_model::runtimes::{RuntimeHandlerManager, RuntimePorts};
-use runtime_model::service::TaskService;
+use runtime_model::service::{TaskHandler, TaskService};
 use runtime_model::virt_container::sandbox::EVENT_CHANNEL_CAPACITY;
 use runtime_model::Profile;
 use tokio::sync::mpsc;
@@ -52,8 +55,8 @@ pub struct Shim {
     pub node: NodeId,
     /// Up while the shim process serves.
     pub up: Liveness,
-    /// The runtime inside, for the final-state snapshot.
-    pub handler: Arc<RuntimeHandlerManager>,
+    /// The program inside, for the final-state snapshot.
+    pub handler: Arc<dyn TaskHandler>,
     pub resources: Arc<ResourceManager>,
     pub vmm: Arc<FakeVmm>,
 }
@@ -113,13 +116,20 @@ impl Shim {
             shim_pid: spec.shim_pid,
             resources: resources.clone(),
         };
-        let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
-        let handler = Arc::new(RuntimeHandlerManager::new(
-            &spec.sid,
-            events_tx,
-            ports,
-            spec.profile,
-        ));
+        let (handler, events_rx): (Arc<dyn TaskHandler>, _) = match spec.profile.program {
+            Program::Kata => {
+                let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+                let handler = RuntimeHandlerManager::new(&spec.sid, events_tx, ports, spec.profile);
+                (Arc::new(handler), events_rx)
+            }
+            Program::RuncV2 => {
+                let (events_tx, events_rx) = mpsc::channel(reference_shim::EVENT_CHANNEL_CAPACITY);
+                (
+                    Arc::new(reference_shim::Service::new(&ports, events_tx)),
+                    events_rx,
+                )
+            }
+        };
         let up = Liveness::new(false);
         let node_id = Arc::new(Mutex::new(None::<NodeId>));
         let process = ShimProcess {
@@ -199,15 +209,27 @@ impl ShimProcess {
             );
             Box::pin(async move {
                 let reply = service.handle(&req).await;
-                if reply.shutdown {
-                    // The shim process exits right after answering Shutdown.
-                    tokio::spawn(async move {
-                        crate::clock::sleep(Duration::from_millis(1)).await;
+                match reply.exit {
+                    ShimExit::Stay => {}
+                    ShimExit::AfterReply => {
+                        // The shim process exits right after answering Shutdown.
+                        tokio::spawn(async move {
+                            crate::clock::sleep(Duration::from_millis(1)).await;
+                            up.set(false);
+                            if let Some(id) = *node_id.lock().unwrap() {
+                                let _ = reaper.send((id, sid));
+                            }
+                        });
+                    }
+                    ShimExit::WithoutReply => {
+                        // The process exits inside the handler: no answer is ever sent,
+                        // the caller sees the connection close.
                         up.set(false);
                         if let Some(id) = *node_id.lock().unwrap() {
                             let _ = reaper.send((id, sid));
                         }
-                    });
+                        std::future::pending::<()>().await;
+                    }
                 }
                 reply.response
             })

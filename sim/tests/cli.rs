@@ -37,11 +37,11 @@ fn assert_usage_error(args: &[&str], must_contain: &str) {
 fn unknown_names_list_the_valid_ones() {
     assert_usage_error(
         &["--profile", "rs-9"],
-        "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24)",
+        "unknown profile 'rs-9' (valid: rs-3.24, rs-3.24+pr12337, go-3.24, rs-main, runc-v2)",
     );
     assert_usage_error(
         &["replay", "--profile", "nope", "--seed", "1"],
-        "valid: rs-3.24, rs-3.24+pr12337, go-3.24",
+        "valid: rs-3.24, rs-3.24+pr12337, go-3.24, rs-main, runc-v2",
     );
     assert_usage_error(
         &["--scenario", "chaos"],
@@ -317,7 +317,7 @@ fn matrix_json_has_the_documented_keys_and_filters() {
     let properties = properties::Catalog::builtin().properties().count();
     assert_eq!(
         cells.len(),
-        3 * properties,
+        runtime_model::Profile::EVERY.len() * properties,
         "every profile x every property"
     );
     for cell in cells {
@@ -535,7 +535,7 @@ fn a_budget_names_the_cases_it_ran_and_no_progress_goes_to_a_pipe() {
     let (code, stdout, stderr) = kata_dst(&[
         "explore",
         "--profile",
-        "go-3.24",
+        "runc-v2",
         "--property",
         "any",
         "--budget",
@@ -563,7 +563,7 @@ fn a_budget_names_the_cases_it_ran_and_no_progress_goes_to_a_pipe() {
     let (code, stdout, stderr) = kata_dst(&[
         "explore",
         "--profile",
-        "go-3.24",
+        "runc-v2",
         "--property",
         "any",
         "--budget",

@@ -37,10 +37,23 @@ fn violations(c: &sim::explore::case::Case, profile: Profile) -> Vec<String> {
 proptest! {
     #![proptest_config(config())]
 
-    /// The Go shim is the parity target: it keeps every lifecycle property.
+    /// The reference shim is the judge of the properties: it keeps every one.
     #[test]
-    fn go_3_24_keeps_every_property(c in case(Shape::default())) {
-        let found = violations(&c, Profile::GO_3_24);
+    fn runc_v2_keeps_every_property(c in case(Shape::default())) {
+        let found = violations(&c, Profile::RUNC_V2);
+        prop_assert!(found.is_empty(), "{found:#?}");
+    }
+
+    /// The Go shim keeps every lifecycle property but one: a refused Start puts 255 in
+    /// its one-slot exit channel, and when the container exits the exit watcher waits
+    /// forever to put the code there, holding `s.mu`, so later calls hang
+    /// (seeds/go-failed-start-fills-the-exit-slot-and-the-shim-hangs.json).
+    #[test]
+    fn go_3_24_keeps_every_property_but_no_call_hangs(c in case(Shape::default())) {
+        let found: Vec<String> = violations(&c, Profile::GO_3_24)
+            .into_iter()
+            .filter(|v| !v.starts_with("no_call_hangs"))
+            .collect();
         prop_assert!(found.is_empty(), "{found:#?}");
     }
 

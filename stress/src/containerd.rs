@@ -92,7 +92,7 @@ impl Containerd {
         request.payload = req.write_to_bytes().expect("shim v2 messages encode");
         pause(latency::TTRPC).await;
         let reply = shim.handle(&request).await;
-        if reply.shutdown {
+        if reply.exit != runtime_model::common::types::ShimExit::Stay {
             self.shims.lock().unwrap().remove(sid);
         }
         pause(latency::TTRPC).await;

@@ -21,6 +21,16 @@ use crate::property::{Property, Verdict};
 /// created, never started container is deleted, the exit watcher's sender is dropped
 /// with the container and that waiter publishes a TaskExit with exit status 0 and no
 /// exit time.
+///
+/// Where the reference shim differs: containerd-shim-runc-v2 registers a container's
+/// init process with its reaper at Create (containerd.md, "How the service orders it";
+/// `service.go` 225-227 and 253-254), and `runc kill` and `runc delete` work on a
+/// created container, whose `runc init` process then exits and is reaped: runc-v2
+/// publishes a TaskExit (exit 128 + signal) for a task killed or deleted before any
+/// Start. That exit is real (a process ran and was killed); the Kata shims have no such
+/// process to report, so the property holds them to the Go Kata shim's rule. kata-dst's
+/// runc-v2 profile does not show the difference: its simulated agent has no process
+/// before Start (FIDELITY.md R2).
 pub struct ExitEventFollowsAStart;
 
 /// The violation shown by TaskExit event `e`, which no successful Start preceded.
@@ -102,7 +112,7 @@ impl Property for ExitEventFollowsAStart {
     }
 
     fn contract(&self) -> &'static str {
-        "containerd events/task.proto: TaskExit reports a process's exit; the Go shim's exit watcher starts in Start"
+        "containerd events/task.proto: TaskExit reports a process's exit; the Go shim's exit watcher starts in Start (runc-v2 reaps from Create: a created task it kills or deletes exits too)"
     }
 
     /// Reports the first TaskExit (in event order) that breaks the rule. In

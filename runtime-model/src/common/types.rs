@@ -2,6 +2,8 @@
 
 use std::time::SystemTime;
 
+use anyhow::{Context, Result};
+
 /// A process id as the runtime reports it (the shim's own pid in 3.24.0).
 pub type Pid = u32;
 
@@ -21,19 +23,52 @@ pub struct ContainerProcess {
 }
 
 impl ContainerProcess {
-    /// An empty exec id, or one equal to the container id, names the init process
-    /// (`ContainerProcess::new` upstream).
-    pub fn new(container_id: &str, exec_id: &str) -> Self {
-        let process_type = if exec_id.is_empty() || exec_id == container_id {
-            ProcessType::Container
+    /// `ContainerProcess::new` (`runtimes/common/src/types/mod.rs:113-126`): an empty exec
+    /// id, or one equal to the container id, names the init process and is stored empty;
+    /// any other exec id is verified ("verify exec id"), then the container id ("verify
+    /// container id", `ContainerID::new`, 91-97).
+    pub fn new(container_id: &str, exec_id: &str) -> Result<Self> {
+        let (exec_id, process_type) = if exec_id.is_empty() || exec_id == container_id {
+            (String::new(), ProcessType::Container)
         } else {
-            ProcessType::Exec
+            verify_id(exec_id).context("verify exec id")?;
+            (exec_id.to_string(), ProcessType::Exec)
         };
+        verify_id(container_id).context("verify container id")?;
+        Ok(ContainerProcess {
+            container_id: container_id.to_string(),
+            exec_id,
+            process_type,
+        })
+    }
+
+    /// The init process of a container the runtime already holds (its id was verified
+    /// when the request carrying it was translated).
+    pub fn init(container_id: &str) -> Self {
         ContainerProcess {
             container_id: container_id.to_string(),
-            exec_id: exec_id.to_string(),
-            process_type,
+            exec_id: String::new(),
+            process_type: ProcessType::Container,
         }
+    }
+}
+
+/// The id is not a valid container or exec id.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[error("invalid container ID {0}")]
+pub struct InvalidContainerId(pub String);
+
+/// `validate::verify_id` (`libs/kata-sys-util/src/validate.rs:17-28`): an alphanumeric
+/// first character, then at least one more of alphanumerics, `.`, `-` and `_`.
+pub fn verify_id(id: &str) -> Result<(), InvalidContainerId> {
+    let mut chars = id.chars();
+    let valid = matches!(chars.next(), Some(first) if first.is_alphanumeric()
+        && id.len() > 1
+        && chars.all(|c| c.is_alphanumeric() || ['.', '-', '_'].contains(&c)));
+    if valid {
+        Ok(())
+    } else {
+        Err(InvalidContainerId(id.to_string()))
     }
 }
 
@@ -121,9 +156,20 @@ pub enum TaskResponse {
     WaitProcess(ProcessExitStatus),
     StartProcess(Pid),
     StateProcess(ProcessStateInfo),
-    ShutdownContainer(bool),
+    ShutdownContainer(ShimExit),
     PauseContainer,
     ResumeContainer,
+}
+
+/// What a Shutdown does to the shim process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShimExit {
+    /// The shim keeps serving.
+    Stay,
+    /// The shim answers, then exits.
+    AfterReply,
+    /// The shim exits without answering (Go's `os.Exit(0)` inside Shutdown).
+    WithoutReply,
 }
 
 /// The TaskExit event the runtime publishes to containerd (`TaskExit` in
@@ -143,17 +189,27 @@ mod tests {
 
     #[test]
     fn empty_or_own_exec_id_is_the_init_process() {
+        let p = |c, e| ContainerProcess::new(c, e).unwrap();
+        assert_eq!(p("c1", ""), ContainerProcess::init("c1"));
+        assert_eq!(p("c1", "c1"), ContainerProcess::init("c1"));
+        assert_eq!(p("c1", "e1").process_type, ProcessType::Exec);
+    }
+
+    #[test]
+    fn ids_are_verified_as_upstream_does() {
+        assert!(verify_id("pod1-c1.x_2").is_ok());
+        for bad in ["", "c", "-c1", "c/1"] {
+            assert_eq!(verify_id(bad), Err(InvalidContainerId(bad.to_string())));
+        }
+        let err = ContainerProcess::new("c", "").unwrap_err();
         assert_eq!(
-            ContainerProcess::new("c", "").process_type,
-            ProcessType::Container
+            format!("{err:#}"),
+            "verify container id: invalid container ID c"
         );
+        let err = ContainerProcess::new("c1", "-e").unwrap_err();
         assert_eq!(
-            ContainerProcess::new("c", "c").process_type,
-            ProcessType::Container
-        );
-        assert_eq!(
-            ContainerProcess::new("c", "e1").process_type,
-            ProcessType::Exec
+            format!("{err:#}"),
+            "verify exec id: invalid container ID -e"
         );
     }
 

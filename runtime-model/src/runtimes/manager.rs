@@ -6,9 +6,10 @@ use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::error;
 
-use crate::common::types::{Pid, TaskExit, TaskRequest, TaskResponse};
+use crate::common::types::{Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
 use crate::common::{ContainerManager, RuntimePorts};
-use crate::profile::{Profile, Waiters};
+use crate::profile::{Profile, ShutdownRule, Waiters};
+use crate::service::task_service::{error_status, TaskHandler};
 use crate::virt_container::{VirtContainerManager, VirtSandbox};
 
 /// `RuntimeInstance{sandbox, container_manager}`.
@@ -51,12 +52,9 @@ impl RuntimeHandlerManager {
         }
     }
 
-    pub fn profile(&self) -> Profile {
-        self.profile
-    }
-
-    /// Creates the runtime instance and starts the sandbox, holding the manager's write
-    /// lock throughout (`try_init_runtime_instance`).
+    /// Creates and stores the runtime instance under the manager's write lock, unless one
+    /// exists (`task_init_runtime_instance`, `runtimes/src/manager.rs:341`). The sandbox
+    /// is started afterwards, outside the lock, by the Create handler.
     async fn try_init_runtime_instance(&self) -> Result<()> {
         let mut inner = self.inner.write().await;
         if inner.runtime_instance.is_some() {
@@ -75,8 +73,8 @@ impl RuntimeHandlerManager {
             p,
             self.profile,
             self.service_mutex.clone(),
+            inner.msg_sender.clone(),
         ));
-        sandbox.start().await.context("start sandbox")?;
         inner.runtime_instance = Some(Arc::new(RuntimeInstance {
             sandbox,
             container_manager,
@@ -95,7 +93,7 @@ impl RuntimeHandlerManager {
 
     /// The ids in the container manager's map, sorted (empty before the sandbox runs).
     /// For a harness's inspection; takes the map's read lock.
-    pub async fn container_ids(&self) -> Vec<String> {
+    async fn map_ids(&self) -> Vec<String> {
         let Ok(instance) = self.get_runtime_instance().await else {
             return Vec::new();
         };
@@ -117,9 +115,15 @@ impl RuntimeHandlerManager {
         tokio::spawn(sandbox.wait_process(cm, container_id, pid));
     }
 
+    /// Go: `s.mu` for the whole of every request but Wait, which takes it only for its
+    /// lookup (`service.go:1085-1087`).
     async fn service_guard(&self, req: &TaskRequest) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match (&self.service_mutex, req) {
-            (Some(_), TaskRequest::WaitProcess(_)) | (None, _) => None,
+            (None, _) => None,
+            (Some(m), TaskRequest::WaitProcess(_)) => {
+                drop(m.lock().await);
+                None
+            }
             (Some(m), _) => Some(m.clone().lock_owned().await),
         }
     }
@@ -127,7 +131,7 @@ impl RuntimeHandlerManager {
     /// `handler_task_message`: CreateContainer initialises the runtime and spawns a
     /// waiter; every other request goes through `handler_task_request` with the context
     /// `handler TaskRequest`.
-    pub async fn handler_task_message(&self, req: TaskRequest) -> Result<TaskResponse> {
+    async fn handle(&self, req: TaskRequest) -> Result<TaskResponse> {
         let _service = self.service_guard(&req).await;
         if let TaskRequest::CreateContainer(config) = req {
             self.try_init_runtime_instance()
@@ -137,6 +141,13 @@ impl RuntimeHandlerManager {
                 .get_runtime_instance()
                 .await
                 .context("get runtime instance")?;
+            // Outside the manager's lock: other requests reach the container manager while
+            // the VM boots; a start that fails leaves the instance in place.
+            instance
+                .sandbox
+                .start()
+                .await
+                .context("start sandbox in task handler")?;
             let container_id = config.container_id.clone();
             let shim_pid = instance
                 .container_manager
@@ -154,11 +165,35 @@ impl RuntimeHandlerManager {
         }
     }
 
+    /// Go `service.go:960-999`: a no-op while any container remains; otherwise SIGKILL
+    /// the VMM (its error ignored) and exit without answering.
+    async fn shutdown_when_no_container_left(&self) -> TaskResponse {
+        if !self.map_ids().await.is_empty() {
+            return TaskResponse::ShutdownContainer(ShimExit::Stay);
+        }
+        if let Err(e) = self.ports.hypervisor.stop_vm().await {
+            error!("failed to kill the hypervisor {:?}", e);
+        }
+        TaskResponse::ShutdownContainer(ShimExit::WithoutReply)
+    }
+
     async fn handler_task_request(&self, req: TaskRequest) -> Result<TaskResponse> {
-        let instance = self
-            .get_runtime_instance()
-            .await
-            .context("get runtime instance")?;
+        if self.profile.shutdown_rule == ShutdownRule::NoContainerLeft
+            && matches!(req, TaskRequest::ShutdownContainer(_))
+        {
+            return Ok(self.shutdown_when_no_container_left().await);
+        }
+        let instance = match self.get_runtime_instance().await {
+            Ok(instance) => instance,
+            // main (PR #13156): a Shutdown with no runtime instance still ends the shim.
+            Err(_)
+                if self.profile.shutdown_without_instance
+                    && matches!(req, TaskRequest::ShutdownContainer(_)) =>
+            {
+                return Ok(TaskResponse::ShutdownContainer(ShimExit::AfterReply));
+            }
+            Err(e) => return Err(e.context("get runtime instance")),
+        };
         let sandbox = instance.sandbox.clone();
         let cm = instance.container_manager.clone();
         let resp = match req {
@@ -175,7 +210,7 @@ impl RuntimeHandlerManager {
             }
             TaskRequest::WaitProcess(process) => {
                 let exit_status = cm.wait_process(&process).await.context("wait process")?;
-                if cm.is_sandbox_container(&process).await {
+                if self.profile.wait_stops_sandbox && cm.is_sandbox_container(&process).await {
                     if let Err(e) = sandbox.stop().await {
                         error!(sid = %sandbox.sid, "failed to stop sandbox {:?}", e);
                     }
@@ -183,16 +218,26 @@ impl RuntimeHandlerManager {
                 TaskResponse::WaitProcess(exit_status)
             }
             TaskRequest::StartProcess(process) => {
-                let pid = cm.start_process(&process).await.context("start process")?;
-                Self::spawn_waiter(&instance, process.container_id.clone(), pid);
+                let pid = match cm.start_process(&process).await {
+                    Ok(pid) => pid,
+                    Err(e) => {
+                        if self.profile.waiters == Waiters::WatcherReaps {
+                            cm.put_exit_of_failed_start(&process).await;
+                        }
+                        return Err(e.context("start process"));
+                    }
+                };
+                if self.profile.waiters == Waiters::CreateAndStart {
+                    Self::spawn_waiter(&instance, process.container_id.clone(), pid);
+                }
                 TaskResponse::StartProcess(pid)
             }
             TaskRequest::ShutdownContainer(req) => {
-                let shutdown = cm.need_shutdown_sandbox(&req).await;
-                if shutdown {
-                    sandbox.shutdown().await.context("do shutdown")?;
+                if !cm.need_shutdown_sandbox(&req).await {
+                    return Ok(TaskResponse::ShutdownContainer(ShimExit::Stay));
                 }
-                TaskResponse::ShutdownContainer(shutdown)
+                sandbox.shutdown().await.context("do shutdown")?;
+                TaskResponse::ShutdownContainer(ShimExit::AfterReply)
             }
             TaskRequest::PauseContainer(process) => {
                 cm.pause_container(&process)
@@ -208,5 +253,21 @@ impl RuntimeHandlerManager {
             }
         };
         Ok(resp)
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for RuntimeHandlerManager {
+    async fn handler_task_message(&self, req: TaskRequest) -> Result<TaskResponse> {
+        self.handle(req).await
+    }
+
+    /// Switched by `error_mapping` (runtime-rs's `Others` as UNKNOWN, or Go's errdefs).
+    fn error_status(&self, err: &anyhow::Error) -> containerd_shim_protos::ttrpc::Status {
+        error_status(self.profile.error_mapping, err)
+    }
+
+    async fn container_ids(&self) -> Vec<String> {
+        self.map_ids().await
     }
 }

@@ -2,4 +2,4 @@
 
 pub mod task_service;
 
-pub use task_service::{ServiceReply, TaskService, TASK_SERVICE};
+pub use task_service::{ServiceReply, TaskHandler, TaskService, TASK_SERVICE};

@@ -5,6 +5,11 @@
 //! [`TaskResponse`] is translated back. Every handler error becomes
 //! `ttrpc::Error::Others(format!("failed to handle message {:?}", err))`, which the ttrpc
 //! server sends as status UNKNOWN with the error's `{:?}` as message (profile `rs-*`).
+//!
+//! The program behind the service is a [`TaskHandler`]: runtime-rs's
+//! `RuntimeHandlerManager` (and the Go shim through its switches), or containerd's
+//! reference shim (`reference_shim::Service`, profile `runc-v2`), so one world and one
+//! set of clients drive either.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,29 +18,41 @@ use containerd_shim_protos::api;
 use containerd_shim_protos::protobuf::{Message, MessageFull};
 use containerd_shim_protos::ttrpc::{self, Code, Status};
 
+use anyhow::Context;
+
 use crate::common::types::{
-    ContainerConfig, ContainerProcess, KillRequest, ProcessStateInfo, ProcessStatus,
-    ShutdownRequest, TaskRequest, TaskResponse,
+    verify_id, ContainerConfig, ContainerProcess, KillRequest, ProcessStateInfo, ProcessStatus,
+    ShimExit, ShutdownRequest, TaskRequest, TaskResponse,
 };
 use crate::common::Error;
 use crate::profile::ErrorMapping;
-use crate::runtimes::RuntimeHandlerManager;
 
 /// The ttrpc service name of the shim v2 Task API.
 pub const TASK_SERVICE: &str = "containerd.task.v3.Task";
 
-/// The answer to one request, and whether the shim process ends after sending it.
+/// The answer to one request, and whether (and how) the shim process ends with it.
 pub struct ServiceReply {
     pub response: ttrpc::Response,
-    pub shutdown: bool,
+    pub exit: ShimExit,
+}
+
+/// A program that serves the Task API's requests once they are translated.
+#[async_trait::async_trait]
+pub trait TaskHandler: Send + Sync {
+    /// Serves one request (runtime-rs: `handler_task_message`).
+    async fn handler_task_message(&self, req: TaskRequest) -> anyhow::Result<TaskResponse>;
+    /// The ttrpc status a handler error is sent as.
+    fn error_status(&self, err: &anyhow::Error) -> Status;
+    /// The ids of the containers the program holds, sorted; for a harness's inspection.
+    async fn container_ids(&self) -> Vec<String>;
 }
 
 pub struct TaskService {
-    handler: Arc<RuntimeHandlerManager>,
+    handler: Arc<dyn TaskHandler>,
 }
 
 impl TaskService {
-    pub fn new(handler: Arc<RuntimeHandlerManager>) -> TaskService {
+    pub fn new(handler: Arc<dyn TaskHandler>) -> TaskService {
         TaskService { handler }
     }
 
@@ -61,13 +78,16 @@ impl TaskService {
         };
         match result {
             Ok(resp) => {
-                let shutdown = matches!(resp, TaskResponse::ShutdownContainer(true));
+                let exit = match resp {
+                    TaskResponse::ShutdownContainer(exit) => exit,
+                    _ => ShimExit::Stay,
+                };
                 ServiceReply {
                     response: ok_response(translate_response(resp)),
-                    shutdown,
+                    exit,
                 }
             }
-            Err(err) => reply_status(error_status(self.handler.profile().error_mapping, &err)),
+            Err(err) => reply_status(self.handler.error_status(&err)),
         }
     }
 }
@@ -77,7 +97,7 @@ fn reply_status(status: Status) -> ServiceReply {
     response.set_status(status);
     ServiceReply {
         response,
-        shutdown: false,
+        exit: ShimExit::Stay,
     }
 }
 
@@ -116,11 +136,23 @@ pub fn error_status(mapping: ErrorMapping, err: &anyhow::Error) -> Status {
             ));
             ttrpc::get_status(Code::UNKNOWN, format!("{e:?}"))
         }
+        // Go `service.go` getContainer: `errdefs.ToGRPCf(errdefs.ErrNotFound, "container
+        // does not exist %s")`; `errors.go` toGRPC: the root cause, when its text says "not
+        // found" or "not exist", is NotFound with that text; any other error is UNKNOWN with
+        // the whole chain.
         ErrorMapping::GoErrdefs => match err.root_cause().downcast_ref::<Error>() {
-            Some(Error::ContainerNotFound(id)) => {
-                ttrpc::get_status(Code::NOT_FOUND, format!("container does not exist {id}"))
+            Some(Error::ContainerNotFound(id)) => ttrpc::get_status(
+                Code::NOT_FOUND,
+                format!("container does not exist {id}: not found"),
+            ),
+            _ => {
+                let cause = err.root_cause().to_string();
+                if cause.contains("not found") || cause.contains("not exist") {
+                    ttrpc::get_status(Code::NOT_FOUND, cause)
+                } else {
+                    ttrpc::get_status(Code::UNKNOWN, format!("{err:#}"))
+                }
             }
-            _ => ttrpc::get_status(Code::UNKNOWN, format!("{err:#}")),
         },
     }
 }
@@ -134,7 +166,34 @@ fn decode<M: MessageFull>(req: &ttrpc::Request) -> Result<M, Status> {
     })
 }
 
-fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
+/// `handler_message`'s refusal of a request it cannot translate
+/// (`service/src/task_service.rs:39-41`): UNKNOWN, `Others("failed to translate from shim
+/// {err:?}")`.
+fn untranslatable(err: &anyhow::Error) -> Status {
+    let e = ttrpc::Error::Others(format!(
+        "failed to translate from shim {}",
+        error_chain_debug(err)
+    ));
+    ttrpc::get_status(Code::UNKNOWN, format!("{e:?}"))
+}
+
+/// `ContainerProcess::new(..).context("new process id")` as `trans_from_shim.rs` does.
+fn process_id(id: &str, exec_id: &str) -> Result<ContainerProcess, Status> {
+    ContainerProcess::new(id, exec_id)
+        .context("new process id")
+        .map_err(|e| untranslatable(&e))
+}
+
+/// Pause and Resume carry a `ContainerID::new(id)` (`trans_from_shim.rs:272-283`).
+fn container_id(id: &str) -> Result<ContainerProcess, Status> {
+    verify_id(id)
+        .context("verify container id")
+        .map_err(|e| untranslatable(&e))?;
+    Ok(ContainerProcess::init(id))
+}
+
+/// The [`TaskRequest`] a ttrpc request carries, or the status that refuses it.
+pub fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
     if req.service != TASK_SERVICE {
         return Err(ttrpc::get_status(
             Code::NOT_FOUND,
@@ -156,27 +215,27 @@ fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
         }
         "Start" => {
             let r: api::StartRequest = decode(req)?;
-            TaskRequest::StartProcess(ContainerProcess::new(&r.id, &r.exec_id))
+            TaskRequest::StartProcess(process_id(&r.id, &r.exec_id)?)
         }
         "State" => {
             let r: api::StateRequest = decode(req)?;
-            TaskRequest::StateProcess(ContainerProcess::new(&r.id, &r.exec_id))
+            TaskRequest::StateProcess(process_id(&r.id, &r.exec_id)?)
         }
         "Kill" => {
             let r: api::KillRequest = decode(req)?;
             TaskRequest::KillProcess(KillRequest {
-                process: ContainerProcess::new(&r.id, &r.exec_id),
+                process: process_id(&r.id, &r.exec_id)?,
                 signal: r.signal,
                 all: r.all,
             })
         }
         "Wait" => {
             let r: api::WaitRequest = decode(req)?;
-            TaskRequest::WaitProcess(ContainerProcess::new(&r.id, &r.exec_id))
+            TaskRequest::WaitProcess(process_id(&r.id, &r.exec_id)?)
         }
         "Delete" => {
             let r: api::DeleteRequest = decode(req)?;
-            TaskRequest::DeleteProcess(ContainerProcess::new(&r.id, &r.exec_id))
+            TaskRequest::DeleteProcess(process_id(&r.id, &r.exec_id)?)
         }
         "Shutdown" => {
             let r: api::ShutdownRequest = decode(req)?;
@@ -187,11 +246,11 @@ fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
         }
         "Pause" => {
             let r: api::PauseRequest = decode(req)?;
-            TaskRequest::PauseContainer(ContainerProcess::new(&r.id, ""))
+            TaskRequest::PauseContainer(container_id(&r.id)?)
         }
         "Resume" => {
             let r: api::ResumeRequest = decode(req)?;
-            TaskRequest::ResumeContainer(ContainerProcess::new(&r.id, ""))
+            TaskRequest::ResumeContainer(container_id(&r.id)?)
         }
         other => {
             return Err(ttrpc::get_status(
@@ -270,7 +329,6 @@ fn translate_response(resp: TaskResponse) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     fn state_of_missing() -> anyhow::Error {
         let r: anyhow::Result<()> = Err(Error::ContainerNotFound("c1".into()).into());
@@ -294,7 +352,13 @@ mod tests {
     fn go_maps_a_missing_container_to_not_found() {
         let status = error_status(ErrorMapping::GoErrdefs, &state_of_missing());
         assert_eq!(status.code(), Code::NOT_FOUND);
-        assert_eq!(status.message, "container does not exist c1");
+        assert_eq!(status.message, "container does not exist c1: not found");
+        let r: anyhow::Result<()> = Err(anyhow::anyhow!("process c1 not found: ESRCH"));
+        let status = error_status(ErrorMapping::GoErrdefs, &r.context("kill").unwrap_err());
+        assert_eq!(
+            (status.code(), status.message.as_str()),
+            (Code::NOT_FOUND, "process c1 not found: ESRCH")
+        );
     }
 
     #[test]
@@ -302,6 +366,23 @@ mod tests {
         let r: anyhow::Result<()> = Err(anyhow::anyhow!("root"));
         let e = r.context("outer").unwrap_err();
         assert_eq!(error_chain_debug(&e), "outer\n\nCaused by:\n    root");
+    }
+
+    #[test]
+    fn an_invalid_id_is_refused_as_untranslatable() {
+        let mut state = api::StateRequest::new();
+        state.id = "c".into();
+        let mut req = ttrpc::Request::new();
+        req.service = TASK_SERVICE.into();
+        req.method = "State".into();
+        req.payload = encode(&state);
+        let status = translate_request(&req).unwrap_err();
+        assert_eq!(status.code(), Code::UNKNOWN);
+        assert_eq!(
+            status.message,
+            "Others(\"failed to translate from shim new process id\\n\\nCaused by:\\n    \
+             0: verify container id\\n    1: invalid container ID c\")"
+        );
     }
 
     #[test]

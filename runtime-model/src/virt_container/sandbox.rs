@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::sync::{mpsc, RwLock};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::agent::{Agent, CreateSandboxRequest};
 use crate::common::types::{ContainerProcess, Pid, TaskExit};
@@ -57,6 +57,7 @@ impl VirtSandbox {
     pub async fn start(&self) -> Result<()> {
         let mut state = self.state.write().await;
         if *state != SandboxState::Init {
+            warn!(sid = %self.sid, "sandbox is started");
             return Ok(());
         }
         self.hypervisor
@@ -116,7 +117,7 @@ impl VirtSandbox {
         container_id: String,
         pid: Pid,
     ) {
-        let process = ContainerProcess::new(&container_id, "");
+        let process = ContainerProcess::init(&container_id);
         let exit_status = match cm.wait_process(&process).await {
             Ok(s) => s,
             Err(e) => {

@@ -126,7 +126,7 @@ impl CaseFile {
 
     /// The profiles this kata-dst knows that the file records no verdict for.
     pub fn missing_verdicts(&self) -> Vec<Profile> {
-        Profile::ALL
+        Profile::EVERY
             .into_iter()
             .filter(|p| !self.expect.contains_key(p))
             .collect()
@@ -176,7 +176,7 @@ impl CaseFile {
 
     /// The verdict of every profile this kata-dst knows.
     pub fn verdicts(&self, catalog: &Arc<Catalog>) -> Result<BTreeMap<Profile, Expect>> {
-        Profile::ALL
+        Profile::EVERY
             .into_iter()
             .map(|p| Ok((p, self.verdict_on(p, catalog)?)))
             .collect()
@@ -417,7 +417,12 @@ mod tests {
     fn missing_verdicts_name_the_profiles_without_one() {
         assert_eq!(
             file().missing_verdicts(),
-            vec![Profile::RS_3_24_PR12337, Profile::GO_3_24]
+            vec![
+                Profile::RS_3_24_PR12337,
+                Profile::GO_3_24,
+                Profile::RS_MAIN,
+                Profile::RUNC_V2
+            ]
         );
     }
 }

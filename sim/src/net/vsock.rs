@@ -1,11 +1,19 @@
 //! The shim's side of the vsock to the kata-agent: [`AgentClient`] implements the model's
 //! [`Agent`] port by sending encoded [`AgentRequest`]s to the agent in the VM.
+//!
+//! Its errors read as runtime-rs's agent client's do: the ttrpc-rust 0.8.4 client error
+//! itself (`agent/src/kata/agent.rs` passes it on with `?`): `ttrpc err: remote stream
+//! closed` when the connection closes, `ttrpc err: Receive packet timeout Elapsed(())`
+//! when the deadline passes (`src/asynchronous/client.rs:88-100`), and `rpc status: <the
+//! Status, Debug>` for an error the agent answered, which the kata-agent sends as
+//! INTERNAL.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
+use containerd_shim_protos::ttrpc::{self, Code};
 use runtime_model::agent::{
     Agent, CheckRequest, ContainerID, CreateContainerRequest, CreateSandboxRequest,
     HealthCheckResponse, RemoveContainerRequest, SignalProcessRequest, WaitProcessRequest,
@@ -146,10 +154,11 @@ impl AgentClient {
             .call(encode_request(&req), deadline)
             .await
             .map_err(|e| match e {
-                CallError::Closed => anyhow!("connection closed"),
-                CallError::Timeout => anyhow!("ttrpc: deadline exceeded"),
+                CallError::Closed => anyhow!("ttrpc err: remote stream closed"),
+                CallError::Timeout => anyhow!("ttrpc err: Receive packet timeout Elapsed(())"),
             })?;
-        decode::<AgentAnswer>(&answer)?.map_err(|e| anyhow!(e))
+        decode::<AgentAnswer>(&answer)?
+            .map_err(|e| anyhow!("rpc status: {:?}", ttrpc::get_status(Code::INTERNAL, e)))
     }
 
     async fn call_empty(&self, req: AgentRequest) -> Result<()> {

@@ -25,22 +25,20 @@ pub struct Container {
 }
 
 impl Container {
-    /// `Container::new`: takes the rootfs and volumes from the resource manager.
-    /// (Upstream first awaits the passfd listener address; that await is local and not
-    /// modelled.)
+    /// `Container::new` (`container.rs:57`). (Upstream awaits the passfd listener
+    /// address; that await is local and not modelled.)
     pub fn new(
         pid: Pid,
         config: ContainerConfig,
         agent: Arc<dyn Agent>,
         resources: Arc<ResourceManager>,
     ) -> Container {
-        let process = ContainerProcess::new(&config.container_id, "");
+        let process = ContainerProcess::init(&config.container_id);
         let mut init_process = Process::new(&process, pid, &config.bundle);
         init_process.terminal = config.terminal;
         init_process.stdin = config.stdin.clone();
         init_process.stdout = config.stdout.clone();
         init_process.stderr = config.stderr.clone();
-        resources.mount(&config.container_id);
         Container {
             pid,
             container_id: config.container_id.clone(),
@@ -54,7 +52,9 @@ impl Container {
         }
     }
 
-    /// `Container::create`: the agent's create_container; the init process is Created.
+    /// `Container::create` (`container.rs:100`): under the inner write lock (and the
+    /// map's, held by the caller), take the rootfs and volumes from the resource manager,
+    /// then the agent's create_container; the init process is Created.
     pub async fn create(&self) -> Result<()> {
         let inner = held(
             self.inner.write().await,
@@ -62,6 +62,7 @@ impl Container {
             "write",
             &self.container_id,
         );
+        inner.resources.mount(&self.container_id);
         self.agent
             .create_container(CreateContainerRequest {
                 process_id: ContainerProcessID {
@@ -91,7 +92,14 @@ impl Container {
 
     /// `Container::start`: under `inner.write()`, start the init process (on failure stop
     /// it again) and spawn its exit watcher.
-    pub async fn start(&self, process: &ContainerProcess, ctx: ExitWatcherContext) -> Result<()> {
+    /// With `refused_start_stops` false (Go), a container neither Created nor Stopped is
+    /// refused before anything is stopped.
+    pub async fn start(
+        &self,
+        process: &ContainerProcess,
+        ctx: ExitWatcherContext,
+        refused_start_stops: bool,
+    ) -> Result<()> {
         let mut inner = held(
             self.inner.write().await,
             "inner",
@@ -100,6 +108,12 @@ impl Container {
         );
         match process.process_type {
             ProcessType::Container => {
+                if !refused_start_stops {
+                    inner
+                        .check_state(&[ProcessStatus::Created, ProcessStatus::Stopped])
+                        .await
+                        .context("check state")?;
+                }
                 if let Err(err) = inner.start_container(&process.container_id).await {
                     let _ = inner.stop_process(process, false).await;
                     return Err(err);
@@ -175,8 +189,9 @@ impl Container {
         }
     }
 
-    /// `Container::pause`: if init is not Running, warn and succeed; else agent pause.
-    pub async fn pause(&self) -> Result<()> {
+    /// `Container::pause`: if init is not Running, warn and succeed (Go: fail, with
+    /// `wrong_state_fails`); else agent pause.
+    pub async fn pause(&self, wrong_state_fails: bool) -> Result<()> {
         let inner = held(
             self.inner.write().await,
             "inner",
@@ -184,6 +199,11 @@ impl Container {
             &self.container_id,
         );
         if inner.init_process.get_status().await != ProcessStatus::Running {
+            if wrong_state_fails {
+                return Err(anyhow::anyhow!(
+                    "Container not running, impossible to pause"
+                ));
+            }
             warn!(container_id = %self.container_id, "container is not running");
             return Ok(());
         }
@@ -197,8 +217,9 @@ impl Container {
         Ok(())
     }
 
-    /// `Container::resume`: if init is not Paused, warn and succeed; else agent resume.
-    pub async fn resume(&self) -> Result<()> {
+    /// `Container::resume`: if init is not Paused, warn and succeed (Go: fail, with
+    /// `wrong_state_fails`); else agent resume.
+    pub async fn resume(&self, wrong_state_fails: bool) -> Result<()> {
         let inner = held(
             self.inner.write().await,
             "inner",
@@ -206,6 +227,11 @@ impl Container {
             &self.container_id,
         );
         if inner.init_process.get_status().await != ProcessStatus::Paused {
+            if wrong_state_fails {
+                return Err(anyhow::anyhow!(
+                    "Container not paused, impossible to resume"
+                ));
+            }
             warn!(container_id = %self.container_id, "container is not paused");
             return Ok(());
         }

@@ -16,6 +16,8 @@ use crate::resource::ResourceManager;
 
 /// SIGKILL, as the agent expects it.
 pub const SIGKILL: u32 = 9;
+/// SIGTERM.
+pub const SIGTERM: u32 = 15;
 
 pub struct ContainerInner {
     pub agent: Arc<dyn Agent>,

@@ -9,24 +9,25 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{mpsc, Mutex, RwLock};
 
 use crate::common::RuntimePorts;
 use crate::resource::ResourceManager;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::container::Container;
-use super::process::ExitWatcherContext;
+use super::container_inner::{SIGKILL, SIGTERM};
+use super::process::{ExitWatcherContext, Reaper, UNKNOWN_EXIT_STATUS};
 use super::ContainerMap;
-use crate::agent::{Agent, RemoveContainerRequest};
+use crate::agent::Agent;
 use crate::common::types::{
     ContainerConfig, ContainerProcess, KillRequest, Pid, ProcessExitStatus, ProcessStateInfo,
-    ProcessStatus, ProcessType, ShutdownRequest,
+    ProcessStatus, ProcessType, ShutdownRequest, TaskExit,
 };
 use crate::common::{ContainerManager, Error};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::Hypervisor;
-use crate::profile::{DeleteOrder, MissingContainerState, Profile};
+use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile, Waiters};
 use crate::sync::held::held;
 
 pub struct VirtContainerManager {
@@ -42,6 +43,8 @@ pub struct VirtContainerManager {
     pub profile: Profile,
     /// Go profile only: the one service mutex (`s.mu`).
     pub service_mutex: Option<Arc<Mutex<()>>>,
+    /// The runtime's TaskExit channel (Go profile: the exit watcher publishes on it).
+    pub msg_sender: mpsc::Sender<TaskExit>,
 }
 
 impl VirtContainerManager {
@@ -51,6 +54,7 @@ impl VirtContainerManager {
         ports: &RuntimePorts,
         profile: Profile,
         service_mutex: Option<Arc<Mutex<()>>>,
+        msg_sender: mpsc::Sender<TaskExit>,
     ) -> VirtContainerManager {
         VirtContainerManager {
             sid: sid.to_string(),
@@ -62,6 +66,7 @@ impl VirtContainerManager {
             resources: ports.resources.clone(),
             profile,
             service_mutex,
+            msg_sender,
         }
     }
 
@@ -72,9 +77,61 @@ impl VirtContainerManager {
             service_mutex: self.service_mutex.clone(),
             exit_state_atomic: self.profile.exit_state_atomic,
             stop_any_status: self.profile.stop_any_status,
-            wait_error: self.profile.wait_error,
-            holds_container: self.profile.watcher_holds_container,
+            recovers: self.profile.exit_watcher_recovers,
+            reaper: (self.profile.waiters == Waiters::WatcherReaps).then(|| Reaper {
+                events: self.msg_sender.clone(),
+                hypervisor: self.hypervisor.clone(),
+                sid: self.sid.clone(),
+            }),
         }
+    }
+
+    /// Go `start.go:20-25`: a Start that failed on an existing container puts 255 in its
+    /// exit channel (waiting while the slot is full), so a Wait returns.
+    pub async fn put_exit_of_failed_start(&self, process: &ContainerProcess) {
+        let exit_ch = {
+            let containers = self.containers.read().await;
+            let Some(c) = containers.get(&process.container_id) else {
+                return;
+            };
+            let exit_ch = c.inner.read().await.init_process.exit_ch.clone();
+            exit_ch
+        };
+        exit_ch.put(UNKNOWN_EXIT_STATUS).await;
+    }
+
+    /// main's synthetic state for the sandbox id when it is not in the map (PR #12167):
+    /// Running, with the VMM's pid.
+    async fn sandbox_running_state(&self) -> Result<ProcessStateInfo> {
+        let pid = self.hypervisor.get_vmm_master_tid().await?;
+        Ok(ProcessStateInfo {
+            container_id: self.sid.clone(),
+            pid,
+            status: ProcessStatus::Running,
+            ..ProcessStateInfo::default()
+        })
+    }
+
+    /// Go `service.go:1085-1110`: look the container up, then take the code from its exit
+    /// channel and put it back; the exit time is the container's, whatever it is then.
+    async fn wait_on_exit_channel(&self, process: &ContainerProcess) -> Result<ProcessExitStatus> {
+        let (exit_ch, exit_status) = {
+            let containers = self.containers.read().await;
+            let c = containers
+                .get(&process.container_id)
+                .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
+            let inner = c.inner.read().await;
+            (
+                inner.init_process.exit_ch.clone(),
+                inner.init_process.exit_status.clone(),
+            )
+        };
+        let exit_code = exit_ch.take_and_put_back().await;
+        let exit_time = exit_status.read().await.exit_time;
+        Ok(ProcessExitStatus {
+            exit_code,
+            exit_time,
+        })
     }
 
     /// PR #12337's answer for an id that is not in the map.
@@ -116,8 +173,9 @@ impl VirtContainerManager {
         state
     }
 
-    /// Go shim: stop if not stopped, remove in the VM (NotFound ignored), poststop hooks
-    /// (warn only), and remove the map entry LAST.
+    /// Go shim (`delete.go:17-40`): stop if not stopped (StopContainer removes the
+    /// container in the VM), `DeleteContainer` (no agent call), poststop hooks (warn
+    /// only), and remove the map entry LAST.
     async fn delete_init_remove_last(
         &self,
         process: &ContainerProcess,
@@ -139,16 +197,6 @@ impl VirtContainerManager {
                 .await
                 .context("stop container")?;
         }
-        if let Err(e) = self
-            .agent
-            .remove_container(RemoveContainerRequest {
-                container_id: container_id.clone(),
-                timeout: 0,
-            })
-            .await
-        {
-            info!(container_id = %container_id, "remove container in the VM: {:?}", e);
-        }
         if let Err(e) = self.hooks.run(HookStage::PostStop, container_id).await {
             warn!(container_id = %container_id, "poststop hooks failed: {:?}", e);
         }
@@ -163,24 +211,25 @@ impl VirtContainerManager {
 impl ContainerManager for VirtContainerManager {
     /// `Container::new` -> get_vmm_master_tid -> get_ns_path -> createContainer hooks ->
     /// `containers.write()` -> `container.create()` WHILE holding the map's write lock ->
-    /// on error `cleanup()` -> insert (no check for an existing id).
+    /// on error `cleanup()` -> insert (no check for an existing id; Go refuses one here,
+    /// after the agent's CreateContainer and with nothing rolled back).
     async fn create_container(&self, config: ContainerConfig) -> Result<Pid> {
-        if self.profile.refuse_duplicate_id
-            && self
-                .containers
-                .read()
+        let pid = match self.profile.pid_source {
+            PidSource::ShimPid => self.pid,
+            // main takes the (cached) master tid first and gives it to the container.
+            PidSource::VmmMasterTid => self
+                .hypervisor
+                .get_vmm_master_tid()
                 .await
-                .contains_key(&config.container_id)
-        {
-            return Err(anyhow!("Duplicated container: {}", config.container_id));
+                .context("get vmm master tid")?,
+        };
+        let container = Container::new(pid, config, self.agent.clone(), self.resources.clone());
+        if self.profile.pid_source == PidSource::ShimPid {
+            self.hypervisor
+                .get_vmm_master_tid()
+                .await
+                .context("get vmm master tid")?;
         }
-        let container =
-            Container::new(self.pid, config, self.agent.clone(), self.resources.clone());
-        let _tid = self
-            .hypervisor
-            .get_vmm_master_tid()
-            .await
-            .context("get vmm master tid")?;
         let _netns = self.hypervisor.get_ns_path().await.context("get ns path")?;
         self.hooks
             .run(HookStage::CreateContainer, &container.container_id)
@@ -196,8 +245,11 @@ impl ContainerManager for VirtContainerManager {
             container.cleanup().await;
             return Err(e);
         }
+        if self.profile.refuse_duplicate_id && containers.contains_key(&container.container_id) {
+            return Err(anyhow!("Duplicated container: {}", container.container_id));
+        }
         containers.insert(container.container_id.clone(), container);
-        Ok(self.pid)
+        Ok(pid)
     }
 
     async fn pause_container(&self, process: &ContainerProcess) -> Result<()> {
@@ -205,7 +257,7 @@ impl ContainerManager for VirtContainerManager {
         let c = containers
             .get(&process.container_id)
             .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
-        c.pause().await
+        c.pause(self.profile.pause_wrong_state_fails).await
     }
 
     async fn resume_container(&self, process: &ContainerProcess) -> Result<()> {
@@ -213,7 +265,7 @@ impl ContainerManager for VirtContainerManager {
         let c = containers
             .get(&process.container_id)
             .ok_or_else(|| Error::ContainerNotFound(process.container_id.clone()))?;
-        c.resume().await
+        c.resume(self.profile.pause_wrong_state_fails).await
     }
 
     async fn delete_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
@@ -238,8 +290,10 @@ impl ContainerManager for VirtContainerManager {
         }
     }
 
-    /// read -> get (ContainerNotFound) -> `c.kill_process`, every agent error logged and
-    /// swallowed -> Ok.
+    /// read -> get (ContainerNotFound) -> `c.kill_process`. 3.24.0: every agent error is
+    /// logged and swallowed -> Ok. main (`kill_rules`): a missing container is Ok for
+    /// SIGKILL/SIGTERM; for those signals a closed agent connection or a process already
+    /// gone is Ok; every other agent error is returned.
     async fn kill_process(&self, req: &KillRequest) -> Result<()> {
         let container_id = &req.process.container_id;
         let containers = held(
@@ -248,13 +302,28 @@ impl ContainerManager for VirtContainerManager {
             "read",
             container_id,
         );
-        let c = containers
-            .get(container_id)
-            .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
-        if let Err(e) = c.kill_process(&req.process, req.signal, req.all).await {
-            warn!(container_id = %container_id, "failed to signal process {:?}", e);
+        let term_signal = req.signal == SIGKILL || req.signal == SIGTERM;
+        let Some(c) = containers.get(container_id) else {
+            if self.profile.kill_rules == KillRules::TolerateTermSignals && term_signal {
+                warn!(container_id = %container_id, "Signal {} ignored due to container not existing", req.signal);
+                return Ok(());
+            }
+            return Err(Error::ContainerNotFound(container_id.clone()).into());
+        };
+        let Err(e) = c.kill_process(&req.process, req.signal, req.all).await else {
+            return Ok(());
+        };
+        match self.profile.kill_rules {
+            KillRules::LogAndDrop => {
+                warn!(container_id = %container_id, "failed to signal process {:?}", e);
+                Ok(())
+            }
+            KillRules::TolerateTermSignals if term_signal && process_gone_or_unreachable(&e) => {
+                warn!(container_id = %container_id, "signal to a terminated process ignored {:?}", e);
+                Ok(())
+            }
+            KillRules::TolerateTermSignals => Err(e),
         }
-        Ok(())
     }
 
     /// `containers.read()` held throughout -> get -> `c.start()` -> get_vmm_master_tid ->
@@ -270,10 +339,14 @@ impl ContainerManager for VirtContainerManager {
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
-        c.start(process, self.exit_watcher_context())
-            .await
-            .context("start")?;
-        let _tid = self
+        c.start(
+            process,
+            self.exit_watcher_context(),
+            self.profile.refused_start_stops,
+        )
+        .await
+        .context("start")?;
+        let tid = self
             .hypervisor
             .get_vmm_master_tid()
             .await
@@ -282,7 +355,10 @@ impl ContainerManager for VirtContainerManager {
             .run(HookStage::PostStart, container_id)
             .await
             .context("run poststart hooks")?;
-        Ok(self.pid)
+        Ok(match self.profile.pid_source {
+            PidSource::ShimPid => self.pid,
+            PidSource::VmmMasterTid => tid,
+        })
     }
 
     /// `containers.read()` -> get (else ContainerNotFound, or PR #12337's synthetic
@@ -296,7 +372,10 @@ impl ContainerManager for VirtContainerManager {
         );
         let Some(c) = containers.get(&process.container_id) else {
             return match self.profile.missing_container_state {
-                MissingContainerState::Error => {
+                MissingContainerState::SandboxRunning if process.container_id == self.sid => {
+                    self.sandbox_running_state().await
+                }
+                MissingContainerState::Error | MissingContainerState::SandboxRunning => {
                     Err(Error::ContainerNotFound(process.container_id.clone()).into())
                 }
                 MissingContainerState::SyntheticStopped => {
@@ -310,6 +389,11 @@ impl ContainerManager for VirtContainerManager {
     /// read -> get -> clone the watcher and exit-status handle -> drop the map guard ->
     /// wait until the sender is dropped -> the exit status.
     async fn wait_process(&self, process: &ContainerProcess) -> Result<ProcessExitStatus> {
+        if self.profile.waiters == Waiters::WatcherReaps
+            && process.process_type == ProcessType::Container
+        {
+            return self.wait_on_exit_channel(process).await;
+        }
         let (watcher, status) = {
             let containers = self.containers.read().await;
             let c = containers
@@ -326,10 +410,22 @@ impl ContainerManager for VirtContainerManager {
     }
 
     async fn need_shutdown_sandbox(&self, req: &ShutdownRequest) -> bool {
-        req.is_now || self.containers.read().await.is_empty() || self.sid == req.container_id
+        req.is_now
+            || (self.profile.shutdown_when_empty && self.containers.read().await.is_empty())
+            || self.sid == req.container_id
     }
 
     async fn is_sandbox_container(&self, process: &ContainerProcess) -> bool {
         process.process_type == ProcessType::Container && process.container_id == self.sid
     }
+}
+
+/// main's typed agent errors, recognised by text: `AgentConnectionClosed` (ttrpc's
+/// `remote stream closed`) and `ProcessAlreadyTerminated` (the agent's NOT_FOUND, which the
+/// simulated agent words as ESRCH / not found; 3.32's "no such process" too).
+fn process_gone_or_unreachable(err: &anyhow::Error) -> bool {
+    let text = format!("{err:#}");
+    ["stream closed", "ESRCH", "not found", "no such process"]
+        .iter()
+        .any(|t| text.contains(t))
 }

@@ -4,17 +4,15 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::{error, info};
 
 use super::ContainerMap;
-use crate::agent::{
-    Agent, ContainerID, ContainerProcessID, WaitProcessRequest, WaitProcessResponse,
-};
+use crate::agent::{Agent, ContainerID, ContainerProcessID, WaitProcessRequest};
 use crate::common::types::{
-    ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
+    ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus, TaskExit,
 };
-use crate::profile::WaitError;
+use crate::hypervisor::Hypervisor;
 use crate::sync::held::held;
 use crate::sync::watch;
 
@@ -34,6 +32,40 @@ pub struct Process {
     pub exit_status: Arc<RwLock<ProcessExitStatus>>,
     pub exit_watcher_rx: Option<watch::Receiver<bool>>,
     exit_watcher_tx: Option<watch::Sender<bool>>,
+    /// The Go shim's `c.exitCh` (used with `Waiters::WatcherReaps` only).
+    pub exit_ch: ExitChannel,
+}
+
+/// The Go shim's per-container exit channel, `make(chan uint32, 1)` (`container.go:65`):
+/// one slot; a put waits while it is full.
+#[derive(Clone)]
+pub struct ExitChannel {
+    tx: mpsc::Sender<i32>,
+    rx: Arc<Mutex<mpsc::Receiver<i32>>>,
+}
+
+impl ExitChannel {
+    fn new() -> ExitChannel {
+        let (tx, rx) = mpsc::channel(1);
+        ExitChannel {
+            tx,
+            rx: Arc::new(Mutex::new(rx)),
+        }
+    }
+
+    /// `c.exitCh <- code`: waits while the slot is full.
+    pub async fn put(&self, code: i32) {
+        // The receiver lives as long as this handle: the send cannot fail.
+        let _ = self.tx.send(code).await;
+    }
+
+    /// Wait's `ret := <-c.exitCh; c.exitCh <- ret`: waits for a code, then puts it back
+    /// for the next waiter.
+    pub async fn take_and_put_back(&self) -> i32 {
+        let ret = self.rx.lock().await.recv().await.unwrap_or_default();
+        self.put(ret).await;
+        ret
+    }
 }
 
 impl Process {
@@ -51,6 +83,7 @@ impl Process {
             exit_status: Arc::new(RwLock::new(ProcessExitStatus::default())),
             exit_watcher_rx: Some(rx),
             exit_watcher_tx: Some(tx),
+            exit_ch: ExitChannel::new(),
         }
     }
 
@@ -97,6 +130,8 @@ impl Process {
     pub fn start_io_and_wait(&mut self, ctx: ExitWatcherContext) {
         let watcher = ExitWatcher {
             process: self.process.clone(),
+            pid: self.pid,
+            exit_ch: self.exit_ch.clone(),
             exit_status: self.exit_status.clone(),
             status: self.status.clone(),
             exit_notifier: self.exit_watcher_tx.take(),
@@ -116,14 +151,29 @@ pub struct ExitWatcherContext {
     pub exit_state_atomic: bool,
     /// Go profile: stop the container whatever its status (`StopContainer(.., true)`).
     pub stop_any_status: bool,
-    /// What a failed agent `wait_process` means.
-    pub wait_error: WaitError,
-    /// Go profile: record the exit even when the id has left the container map.
-    pub holds_container: bool,
+    /// main: a failed wait records 255 and a missing container is skipped; the exit is
+    /// always written.
+    pub recovers: bool,
+    /// Go profile (`Waiters::WatcherReaps`): the watcher reaps the exit itself.
+    pub reaper: Option<Reaper>,
 }
+
+/// What the Go exit watcher needs to reap an exit itself (`wait.go:24-112`).
+pub struct Reaper {
+    /// Where `cReap` sends the TaskExit (`s.ec`).
+    pub events: mpsc::Sender<TaskExit>,
+    /// The sandbox's VM, stopped when the sandbox container exits (`wait.go:70-83`).
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub sid: String,
+}
+
+/// The exit code main records when agent wait_process fails (`UNKNOWN_EXIT_STATUS`).
+pub const UNKNOWN_EXIT_STATUS: i32 = 255;
 
 struct ExitWatcher {
     process: ContainerProcess,
+    pid: Pid,
+    exit_ch: ExitChannel,
     exit_status: Arc<RwLock<ProcessExitStatus>>,
     status: Arc<RwLock<ProcessStatus>>,
     /// Dropped when the watcher ends, on every path: that is what wakes `wait_process`.
@@ -143,20 +193,22 @@ impl ExitWatcher {
             },
         };
         info!(container_id = %container_id, "begin wait process");
-        let resp = match (self.ctx.agent.wait_process(req).await, self.ctx.wait_error) {
-            (Ok(resp), _) => resp,
-            (Err(e), WaitError::LogAndReturn) => {
+        // Go (`wait.go:50-60`) and main record 255 when the wait fails and go on.
+        let carry_on = self.ctx.recovers || self.ctx.reaper.is_some();
+        let exit_code = match self.ctx.agent.wait_process(req).await {
+            Ok(resp) => resp.status,
+            Err(e) if carry_on => {
+                error!(container_id = %container_id, "failed to wait process {:?}", e);
+                UNKNOWN_EXIT_STATUS
+            }
+            Err(e) => {
                 // 3.24.0: log and return; dropping the notifier wakes the waiters with
                 // exit code 0 and no exit time, and the status stays Running.
                 error!(container_id = %container_id, "failed to wait process {:?}", e);
                 return;
             }
-            (Err(e), WaitError::ExitCode255) => {
-                error!(container_id = %container_id, "Wait for process failed: {:?}", e);
-                WaitProcessResponse { status: 255 }
-            }
         };
-        info!(container_id = %container_id, "end wait process exit code {}", resp.status);
+        info!(container_id = %container_id, "end wait process exit code {}", exit_code);
         // Go's `wait.go` stamps the exit time as soon as the wait returns, before it takes
         // `s.mu`; runtime-rs stamps it after stop_process.
         let stamped_before_lock = self.ctx.exit_state_atomic.then(SystemTime::now);
@@ -172,6 +224,19 @@ impl ExitWatcher {
             &container_id,
         );
         match containers.get(&container_id) {
+            // Go: the sandbox container's exit stops the sandbox (`wait.go:70-83`).
+            Some(_)
+                if self
+                    .ctx
+                    .reaper
+                    .as_ref()
+                    .is_some_and(|r| r.sid == container_id) =>
+            {
+                let reaper = self.ctx.reaper.as_ref().expect("checked above");
+                if let Err(err) = reaper.hypervisor.stop_vm().await {
+                    error!(sid = %reaper.sid, "failed to stop sandbox {:?}", err);
+                }
+            }
             Some(c) => {
                 if let Err(err) = c
                     .stop_process(&self.process, self.ctx.stop_any_status)
@@ -180,15 +245,14 @@ impl ExitWatcher {
                     error!(container_id = %container_id, "failed to stop process {:?}", err);
                 }
             }
-            None if self.ctx.holds_container => {
-                // Go: Delete already stopped and removed it; the exit is still recorded.
-            }
             None => {
                 error!(
                     "Failed to stop process, since container {} not found",
                     container_id
                 );
-                return;
+                if !carry_on {
+                    return;
+                }
             }
         }
         let exit_time = Some(stamped_before_lock.unwrap_or_else(SystemTime::now));
@@ -196,7 +260,7 @@ impl ExitWatcher {
             // Same lock order as `Process::state`: exit status, then status.
             let mut exit_status = self.exit_status.write().await;
             let mut status = self.status.write().await;
-            exit_status.exit_code = resp.status;
+            exit_status.exit_code = exit_code;
             exit_status.exit_time = exit_time;
             *status = ProcessStatus::Stopped;
         } else {
@@ -204,7 +268,7 @@ impl ExitWatcher {
             // read (Stopped, exit code 0, no exit time) until the exit code is written.
             tokio::task::yield_now().await;
             let mut exit_status = self.exit_status.write().await;
-            exit_status.exit_code = resp.status;
+            exit_status.exit_code = exit_code;
             exit_status.exit_time = exit_time;
             drop(exit_status);
             // Upstream runs on a multi-threaded runtime: between these two writes another
@@ -212,7 +276,26 @@ impl ExitWatcher {
             tokio::task::yield_now().await;
             *self.status.write().await = ProcessStatus::Stopped;
         }
-        drop(self.exit_notifier);
+        let Some(reaper) = &self.ctx.reaper else {
+            drop(self.exit_notifier);
+            drop(containers);
+            return;
+        };
         drop(containers);
+        // `c.exitCh <- ret` still under `s.mu`: waits, holding it, while the slot is full
+        // (a failed Start's 255 that Wait put back).
+        self.exit_ch.put(exit_code).await;
+        drop(_service_guard);
+        drop(self.exit_notifier);
+        let exit = TaskExit {
+            container_id: container_id.clone(),
+            id: container_id,
+            pid: self.pid,
+            exit_status: exit_code,
+            exited_at: exit_time,
+        };
+        if reaper.events.send(exit).await.is_err() {
+            error!("failed to send TaskExit: event channel closed");
+        }
     }
 }

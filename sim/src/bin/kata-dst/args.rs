@@ -60,7 +60,7 @@ pub struct RunArgs {
     /// The first madsim seed (seeds are FIRST..FIRST+N).
     #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
     pub first_seed: u64,
-    /// Only this profile (default: every profile).
+    /// Only this profile (default: the article's three; any built-in profile may be named).
     #[arg(long, value_parser = profile)]
     pub profile: Option<Profile>,
     /// The scenario.

@@ -40,7 +40,7 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
         .plan(cases(args.cases, args.slice.budget.is_some())?);
     let workers = workers(args.jobs);
     let profiles = if args.profile.is_empty() {
-        Profile::ALL.to_vec()
+        Profile::EVERY.to_vec()
     } else {
         args.profile.clone()
     };
