@@ -61,10 +61,12 @@ impl Catalog {
             .fold(catalog, Catalog::with_sometimes)
     }
 
-    /// The built-in catalog and the sometimes situations of failure paths (each fault
-    /// kind landing during each lifecycle operation), for campaigns with faults.
-    pub fn builtin_with_faults() -> Catalog {
-        crate::builtin::fault_sometimes()
+    /// The built-in catalog and the sometimes situations of the failure paths of the
+    /// fault kinds `kinds` (each landing during each lifecycle operation), for campaigns
+    /// that inject those kinds: a situation of a kind a campaign never injects could
+    /// never be reached.
+    pub fn builtin_with_faults(kinds: &[crate::FaultKind]) -> Catalog {
+        crate::builtin::fault_sometimes(kinds)
             .into_iter()
             .fold(Catalog::builtin(), Catalog::with_sometimes)
     }

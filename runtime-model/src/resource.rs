@@ -32,6 +32,14 @@ impl ResourceManager {
         self.rootfs.lock().unwrap().remove(container_id);
     }
 
+    /// The sandbox's `cleanup` (`resource/src/manager_inner.rs` `cleanup` at 3.24.0): the
+    /// share-fs mount of the sandbox goes, and with it every rootfs and volume shared
+    /// into the guest through it.
+    pub fn cleanup(&self) {
+        self.volumes.lock().unwrap().clear();
+        self.rootfs.lock().unwrap().clear();
+    }
+
     /// Containers whose rootfs is still mounted.
     pub fn rootfs_mounted(&self) -> BTreeSet<String> {
         self.rootfs.lock().unwrap().clone()

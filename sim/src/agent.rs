@@ -98,6 +98,11 @@ impl KataAgent {
             _ => return None,
         };
         let mut armed = self.armed.lock().unwrap();
+        if self.controls.is_healed() {
+            // Healing disarms what was never triggered.
+            armed.clear();
+            return None;
+        }
         let k = armed.iter().position(|&(c, _)| c == call)?;
         Some(armed.remove(k))
     }
@@ -115,6 +120,14 @@ impl KataAgent {
             self.recorder.guest_exit(id, None);
         }
         procs.clear();
+    }
+
+    /// Every running process ends by `signal` (128 + signal), ids in order.
+    pub fn kill_all(&self, signal: u32) {
+        let ids = self.container_ids();
+        for id in ids {
+            self.end(&id, 128 + signal as i32);
+        }
     }
 
     /// Ends `cid`'s process by itself with `code` (a fault), if it runs.

@@ -101,7 +101,9 @@ pub fn replay(
     let lead = focus
         .and_then(|p| judgement.violation(p))
         .or_else(|| judgement.violations.first());
-    let focus_on = match lead {
+    // A violation that points at no call or event (a leak in the final state) is shown
+    // with the whole run.
+    let focus_on = match lead.filter(|v| !v.calls.is_empty() || !v.events.is_empty()) {
         Some(v) => Focus::Evidence {
             calls: v.calls.clone(),
             events: v.events.clone(),

@@ -38,6 +38,8 @@ pub struct World {
     pub shims: Vec<Arc<Shim>>,
     /// The gates and heal signal faults work through.
     pub controls: Arc<Controls>,
+    /// The profile the shims run.
+    pub profile: Profile,
 }
 
 impl World {
@@ -106,13 +108,16 @@ impl World {
             )));
             shims.push(shim);
         }
-        let vmms: std::collections::BTreeMap<String, _> = shims
+        // The shim binary's `delete` for a dead shim: the sandbox's VM goes and its host
+        // mounts (the bundle's rootfs, the shared mounts) are removed.
+        let sandboxes: std::collections::BTreeMap<String, _> = shims
             .iter()
-            .map(|s| (s.sid.clone(), s.vmm.clone()))
+            .map(|s| (s.sid.clone(), (s.vmm.clone(), s.resources.clone())))
             .collect();
         containerd.on_shim_binary_delete(Box::new(move |sid| {
-            if let Some(vmm) = vmms.get(sid) {
+            if let Some((vmm, resources)) = sandboxes.get(sid) {
                 vmm.crash();
+                resources.cleanup();
             }
         }));
         Ok(World {
@@ -126,6 +131,7 @@ impl World {
             pods,
             shims,
             controls,
+            profile,
         })
     }
 

@@ -68,12 +68,14 @@ pub fn builtin_sometimes() -> Vec<Box<dyn Sometimes>> {
     ]
 }
 
-/// The sometimes situations of failure paths: each fault kind landing while each
-/// lifecycle operation is in flight ([`Catalog::builtin_with_faults`](crate::Catalog::builtin_with_faults)
-/// adds them after the others).
-pub fn fault_sometimes() -> Vec<Box<dyn Sometimes>> {
+/// The sometimes situations of the failure paths of `kinds`: each of those fault kinds
+/// landing while each lifecycle operation is in flight
+/// ([`Catalog::builtin_with_faults`](crate::Catalog::builtin_with_faults) adds them after
+/// the others).
+pub fn fault_sometimes(kinds: &[crate::FaultKind]) -> Vec<Box<dyn Sometimes>> {
     FaultDuringOp::all()
         .into_iter()
+        .filter(|s| kinds.contains(&s.kind))
         .map(|s| Box::new(s) as Box<dyn Sometimes>)
         .collect()
 }
@@ -89,7 +91,11 @@ mod tests {
             .iter()
             .map(|p| p.name())
             .chain(builtin_sometimes().iter().map(|s| s.name()))
-            .chain(fault_sometimes().iter().map(|s| s.name()))
+            .chain(
+                fault_sometimes(&crate::FaultKind::ALL)
+                    .iter()
+                    .map(|s| s.name()),
+            )
             .collect();
         let unique: BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(unique.len(), names.len());
@@ -106,6 +112,9 @@ mod tests {
             assert!(p.check(&empty).is_pass(), "{}", p.name());
         }
         assert!(builtin_sometimes().iter().all(|s| !s.hit(&empty)));
-        assert!(fault_sometimes().iter().all(|s| !s.hit(&empty)));
+        assert!(fault_sometimes(&crate::FaultKind::ALL)
+            .iter()
+            .all(|s| !s.hit(&empty)));
+        assert_eq!(fault_sometimes(&[crate::FaultKind::VmCrash]).len(), 6);
     }
 }

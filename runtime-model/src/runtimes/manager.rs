@@ -67,6 +67,7 @@ impl RuntimeHandlerManager {
             p.hypervisor.clone(),
             p.hooks.clone(),
             inner.msg_sender.clone(),
+            p.resources.clone(),
         ));
         let container_manager = Arc::new(VirtContainerManager::new(
             &inner.id,

@@ -11,6 +11,7 @@ use crate::common::types::{ContainerProcess, Pid, TaskExit};
 use crate::common::ContainerManager;
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
+use crate::resource::ResourceManager;
 
 /// `SandboxState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub struct VirtSandbox {
     pub hooks: Arc<dyn HookRunner>,
     /// TaskExit events to containerd (`msg_sender` upstream).
     pub msg_sender: mpsc::Sender<TaskExit>,
+    /// The sandbox's host resources, released by `shutdown`'s cleanup.
+    pub resources: Arc<ResourceManager>,
 }
 
 impl VirtSandbox {
@@ -40,6 +43,7 @@ impl VirtSandbox {
         hypervisor: Arc<dyn Hypervisor>,
         hooks: Arc<dyn HookRunner>,
         msg_sender: mpsc::Sender<TaskExit>,
+        resources: Arc<ResourceManager>,
     ) -> VirtSandbox {
         VirtSandbox {
             sid: sid.to_string(),
@@ -48,6 +52,7 @@ impl VirtSandbox {
             hypervisor,
             hooks,
             msg_sender,
+            resources,
         }
     }
 
@@ -101,10 +106,11 @@ impl VirtSandbox {
         Ok(())
     }
 
-    /// `VirtSandbox::shutdown`: stop, cleanup, agent stop.
+    /// `VirtSandbox::shutdown`: stop, cleanup (hypervisor, then the resources), agent stop.
     pub async fn shutdown(&self) -> Result<()> {
         self.stop().await.context("stop")?;
         self.hypervisor.cleanup().await.context("cleanup")?;
+        self.resources.cleanup();
         self.agent.stop().await;
         Ok(())
     }

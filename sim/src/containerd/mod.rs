@@ -504,8 +504,8 @@ impl Containerd {
 
     /// The shim of sandbox `sid` closed its connection: its process exited or died.
     /// containerd's on-close handling (`runtime/v2/shim.go`, `cleanupAfterDeadShim`): for
-    /// every task of that shim still in the list, run the shim binary's `delete` (for
-    /// Kata, it tears the sandbox down: the VM goes), publish /tasks/exit with the exit
+    /// every task of that shim still in the list, run the shim binary's `delete` (it tears
+    /// the sandbox down: the VM and the host mounts go), publish /tasks/exit with the exit
     /// status `delete` answers (128 + SIGKILL) itself, and remove the task.
     pub async fn shim_closed(&self, sid: &str) {
         let orphans: Vec<String> = self
@@ -524,9 +524,10 @@ impl Containerd {
             teardown(sid);
         }
         for id in orphans {
-            warn!(id = %id, sid = %sid, "cleaning up after shim disconnected");
-            let exited_at = crate::clock::now().as_nanos() as u64;
-            self.recorder.task_exit(&id, 0, 128 + 9, Some(exited_at));
+            // containerd then publishes /tasks/exit (exit status 128 + SIGKILL, from the
+            // delete's answer) and /tasks/delete itself. They are containerd's events, not
+            // the shim's, so the history (what the shims said) does not hold them.
+            warn!(id = %id, sid = %sid, exit_status = 128 + 9, "cleaning up after shim disconnected");
             self.remove_task(&id);
         }
     }

@@ -2,7 +2,7 @@
 //! shims directly, and whether (and which) faults are injected. Everything a replay of
 //! a generated case needs to regenerate it.
 
-use properties::FaultKind;
+use properties::{Catalog, FaultKind};
 use runtime_model::Profile;
 
 use super::engine::Campaign;
@@ -39,6 +39,18 @@ impl Generation {
         match self.swarm(number) {
             Some(swarm) => campaign.with_faults(swarm),
             None => campaign,
+        }
+    }
+
+    /// The built-in catalog for campaign `number`: with faults, it also holds the
+    /// sometimes situations of the fault kinds the campaign's swarm injects.
+    pub fn catalog(&self, number: u64) -> Catalog {
+        match self.swarm(number) {
+            Some(swarm) => {
+                let kinds: Vec<FaultKind> = swarm.active().map(|(k, _)| k).collect();
+                Catalog::builtin_with_faults(&kinds)
+            }
+            None => Catalog::builtin(),
         }
     }
 

@@ -277,15 +277,25 @@ pub fn case(shape: Shape) -> impl Strategy<Value = Case> {
 /// the codes of SIGKILL and SIGTERM (a process killed from inside the guest).
 const EXIT_CODES: [i32; 5] = [0, 1, 2, 137, 143];
 
-/// One fault of a kind `swarm` draws, on a pod and container of the shape, due within
-/// the shape's window.
-fn fault_step(shape: Shape, swarm: &Swarm) -> impl Strategy<Value = FaultStep> {
+/// One fault of a kind `swarm` draws, on a pod and container of the shape: half of the
+/// time due anywhere in the shape's window, half of the time aimed at a step of the
+/// case (up to 3 ms after one of `step_times`), so that faults land while calls are in
+/// flight.
+fn fault_step(
+    shape: Shape,
+    swarm: &Swarm,
+    step_times: Vec<u64>,
+) -> impl Strategy<Value = FaultStep> {
     let kinds: Vec<(u32, BoxedStrategy<FaultKind>)> = swarm
         .active()
         .map(|(kind, weight)| (weight, Just(kind).boxed()))
         .collect();
-    (
+    let at = prop_oneof![
         0..shape.window_us,
+        (proptest::sample::select(step_times), 0..3_000u64).prop_map(|(t, jitter)| t + jitter),
+    ];
+    (
+        at,
         proptest::strategy::Union::new_weighted(kinds),
         1..=shape.max_pods,
         1..=shape.max_containers_per_pod,
@@ -312,9 +322,13 @@ fn fault_step(shape: Shape, swarm: &Swarm) -> impl Strategy<Value = FaultStep> {
 /// schedules of the fault-free campaign of the same number, with faults added; the
 /// faults shrink like the lanes do (fewer, earlier, simpler).
 pub fn case_with_faults(shape: Shape, swarm: Swarm) -> impl Strategy<Value = Case> {
-    let faults = proptest::collection::vec(fault_step(shape, &swarm), 0..=swarm.max_faults);
-    (case(shape), faults).prop_map(|(case, mut faults)| {
-        faults.sort_by_key(|f| f.at_us);
-        Case { faults, ..case }.fitted()
+    case(shape).prop_flat_map(move |case| {
+        let step_times: Vec<u64> = case.lanes.iter().flatten().map(|s| s.at_us).collect();
+        let faults =
+            proptest::collection::vec(fault_step(shape, &swarm, step_times), 0..=swarm.max_faults);
+        (Just(case), faults).prop_map(|(case, mut faults)| {
+            faults.sort_by_key(|f| f.at_us);
+            Case { faults, ..case }.fitted()
+        })
     })
 }

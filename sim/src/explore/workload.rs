@@ -3,20 +3,21 @@
 //!
 //! A case with faults runs in two phases. Safety: the lanes and the faults, each at its
 //! time, until every lane is done or [`HORIZON`] after the last step or fault was due.
-//! Liveness: the world heals every fault that can heal, then a teardown lane (the lane
-//! after the case's own) kills, waits for and deletes every task containerd lists, as
-//! kubelet's StopContainer and RemoveContainer would, app containers before each pod's
-//! sandbox; the run ends [`SETTLE`] after the teardown finished, or at
+//! Liveness: the clients start no further step, the world heals every fault that can
+//! heal, then a teardown lane (the lane after the case's own) kills, waits for and
+//! deletes every task, as kubelet's StopContainer and RemoveContainer would (see
+//! `teardown`); the run ends [`SETTLE`] after the teardown finished, or at
 //! [`LIVENESS_BOUND`], whichever comes first, so a hang is a pending call in the
 //! history, never a hung run.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use containerd_shim_protos::api::Status;
 use properties::{fmt_ns, Op};
 
-use super::case::{Action, Case, Step, Via};
+use super::case::{Action, Case, Step, Target, Via};
 use crate::containerd::ListOrder;
 use crate::cri::PodSpec;
 use crate::latency::{pause, Latencies, Site};
@@ -80,16 +81,22 @@ impl Scenario for Case {
         Box::pin(async move {
             let t0 = crate::clock::now();
             let starts = Arc::new(Mutex::new(vec![Vec::new(); self.lanes.len()]));
+            // Set when the safety phase ends: a lane starts no further step.
+            let over = Arc::new(AtomicBool::new(false));
             let lanes: Vec<_> = self
                 .lanes
                 .iter()
                 .enumerate()
                 .map(|(l, steps)| {
-                    let (world, steps, starts) = (world.clone(), steps.clone(), starts.clone());
+                    let (world, steps, starts, over) =
+                        (world.clone(), steps.clone(), starts.clone(), over.clone());
                     tokio::spawn(LANE.scope(l as u32, async move {
                         for step in &steps {
                             let due = t0 + Duration::from_micros(step.at_us);
                             crate::clock::sleep(due.saturating_sub(crate::clock::now())).await;
+                            if over.load(Ordering::Relaxed) {
+                                break;
+                            }
                             let started = (crate::clock::now() - t0).as_nanos() as u64;
                             starts.lock().unwrap()[l].push(started);
                             perform(&world, step).await;
@@ -129,10 +136,14 @@ impl Scenario for Case {
                 }
             } else {
                 let _ = faults.await;
+                // The safety phase is over: no client starts another step (a call in
+                // flight goes on, and its answer is recorded), so none acts on what the
+                // teardown tears down.
+                over.store(true, Ordering::Relaxed);
                 world.heal();
                 world.containerd.recorder.liveness_begins();
                 let lane = self.lanes.len() as u32;
-                let teardown = LANE.scope(lane, teardown(world.clone()));
+                let teardown = LANE.scope(lane, teardown(world.clone(), self.containers()));
                 if crate::clock::timeout(LIVENESS_BOUND, teardown)
                     .await
                     .is_some()
@@ -146,41 +157,90 @@ impl Scenario for Case {
     }
 }
 
-/// The liveness phase's clients: every task containerd lists is killed (SIGKILL, all),
-/// waited for and deleted (a task that never started only deleted, as CRI's
-/// StopContainer skips it), each task on its own, app containers before sandboxes;
-/// errors are the history's business.
-async fn teardown(world: Arc<World>) {
-    let ids = world.containerd.task_ids();
-    let (sandboxes, apps): (Vec<String>, Vec<String>) = ids
-        .into_iter()
+/// The liveness phase's clients, as kubelet's StopContainer and RemoveContainer, then
+/// StopPodSandbox, would tear everything down: every task containerd lists is killed
+/// (SIGKILL, all), waited for and deleted (a task that never started only deleted, as
+/// StopContainer skips it); then every container of `containers` that a shim still
+/// holds without containerd listing it (a client created it on the shim's socket) is
+/// torn down the same way on the shim's socket (`ctr shim`); then the sandboxes; then a
+/// shim still up is told to shut down on its socket. Each container on its own; errors
+/// are the history's business.
+async fn teardown(world: Arc<World>, containers: Vec<Target>) {
+    let listed = world.containerd.task_ids();
+    let (sandboxes, apps): (Vec<String>, Vec<String>) = listed
+        .iter()
+        .cloned()
         .partition(|id| world.shims.iter().any(|s| s.sid == *id));
-    for group in [apps, sandboxes] {
-        let stops: Vec<_> = group
-            .into_iter()
+    let unlisted: Vec<Target> = containers
+        .into_iter()
+        .filter(|t| !listed.contains(&t.id()))
+        .collect();
+    let listed_stops = |ids: Vec<String>| -> Vec<_> {
+        ids.into_iter()
             .map(|id| {
                 let world = world.clone();
-                let lane = crate::recorder::lane();
-                tokio::spawn(LANE.scope(lane, async move {
-                    let ctrd = &world.containerd;
-                    let timing = &*ctrd.timing;
-                    pause(timing, Site::Grpc).await;
-                    // CRI's StopContainer skips a task that never started.
-                    let created =
-                        matches!(ctrd.get(&id).await, Ok(t) if t.status == Status::CREATED);
-                    if !created {
-                        let _ = ctrd.kill(&id, crate::agent::SIGKILL, true).await;
-                        let _ = ctrd.wait(&id).await;
-                    }
-                    let _ = ctrd.delete(&id).await;
-                    pause(timing, Site::Grpc).await;
+                tokio::spawn(LANE.scope(crate::recorder::lane(), async move {
+                    stop_listed(&world, &id).await
                 }))
             })
-            .collect();
-        for stop in stops {
-            let _ = stop.await;
+            .collect()
+    };
+    for stop in listed_stops(apps) {
+        let _ = stop.await;
+    }
+    let direct: Vec<_> = unlisted
+        .into_iter()
+        .map(|target| {
+            let world = world.clone();
+            tokio::spawn(LANE.scope(crate::recorder::lane(), async move {
+                stop_on_the_shim(&world, target).await
+            }))
+        })
+        .collect();
+    for stop in direct {
+        let _ = stop.await;
+    }
+    for stop in listed_stops(sandboxes) {
+        let _ = stop.await;
+    }
+    // A shim still up (a container it held was never containerd's, so containerd's
+    // deletes never ended it) is told to shut down on its socket.
+    for shim in world.shims.iter().filter(|s| s.up.is_up()) {
+        if let Some(conn) = world.containerd.shim(&shim.sid) {
+            let _ = conn.direct().shutdown(&shim.sid).await;
         }
     }
+}
+
+/// Tears down task `id` through containerd's Tasks service.
+async fn stop_listed(world: &World, id: &str) {
+    let ctrd = &world.containerd;
+    let timing = &*ctrd.timing;
+    pause(timing, Site::Grpc).await;
+    // CRI's StopContainer skips a task that never started.
+    let created = matches!(ctrd.get(id).await, Ok(t) if t.status == Status::CREATED);
+    if !created {
+        let _ = ctrd.kill(id, crate::agent::SIGKILL, true).await;
+        let _ = ctrd.wait(id).await;
+    }
+    let _ = ctrd.delete(id).await;
+    pause(timing, Site::Grpc).await;
+}
+
+/// Tears down `target` on its shim's socket, if the shim still has it.
+async fn stop_on_the_shim(world: &World, target: Target) {
+    let Some(shim) = world.containerd.shim(&Case::sandbox(target.pod())) else {
+        return;
+    };
+    let (shim, id) = (shim.direct(), target.id());
+    let Ok(state) = shim.state(&id).await else {
+        return;
+    };
+    if state.status.enum_value_or_default() != Status::CREATED {
+        let _ = shim.kill(&id, crate::agent::SIGKILL, true).await;
+        let _ = shim.wait(&id).await;
+    }
+    let _ = shim.delete(&id).await;
 }
 
 /// One client call, as a containerd client makes it: a gRPC hop to containerd's Tasks

@@ -3,6 +3,7 @@
 //! records it in the history.
 
 use madsim::runtime::Handle;
+use runtime_model::profile::Program;
 use tracing::warn;
 
 use super::{Fault, Link};
@@ -48,8 +49,20 @@ impl World {
     }
 
     /// The VM of pod `pod` (1-based) dies at once: its guest processes die with it and
-    /// the agent's connections close.
+    /// the agent's connections close. A profile without a VM (the reference shim, whose
+    /// "agent" stands for runc and the host kernel) has no VM to lose: there every
+    /// container process of the pod is killed with SIGKILL, as a host OOM kill would.
     pub fn crash_vm(&self, pod: u8) {
+        if self.profile.program == Program::RuncV2 {
+            if let Some(agent) = self
+                .shims
+                .get(usize::from(pod).wrapping_sub(1))
+                .and_then(|s| s.vmm.agent())
+            {
+                agent.kill_all(crate::agent::SIGKILL);
+            }
+            return;
+        }
         if let Some(shim) = self.shims.get(usize::from(pod).wrapping_sub(1)) {
             if shim.vmm.up.is_up() {
                 warn!(sid = %shim.sid, "VM crashed");

@@ -61,12 +61,18 @@ impl Controls {
         self.gate(link, pod).set(false);
     }
 
-    /// Opens every gate and lets every stalled call go on.
+    /// Opens every gate, lets every stalled call go on, and disarms every agent fault not
+    /// yet triggered.
     pub fn heal(&self) {
         for gate in self.gates.lock().unwrap().values() {
             gate.set(true);
         }
         self.healed.set(true);
+    }
+
+    /// Whether the faults were healed.
+    pub fn is_healed(&self) -> bool {
+        self.healed.is_up()
     }
 
     /// Waits until the faults are healed.

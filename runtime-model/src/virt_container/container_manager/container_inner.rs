@@ -147,21 +147,30 @@ impl ContainerInner {
         }
         if process.process_type == ProcessType::Container {
             let cid = self.container_id().to_string();
-            self.cleanup_container(&cid).await?;
+            // stop_process cleans up with force (`container_inner.rs:250` at 3.24.0).
+            self.cleanup_container(&cid, true).await?;
         }
         Ok(())
     }
 
-    /// `cleanup_container`: agent remove_container, init status := Stopped, clean volumes,
-    /// clean rootfs.
-    pub async fn cleanup_container(&mut self, cid: &str) -> Result<()> {
-        self.agent
+    /// `cleanup_container`: agent remove_container (with `force`, a failure is only
+    /// warned: `stop container: agent remove container failed`), init status := Stopped,
+    /// clean volumes, clean rootfs (`container_inner.rs:180-222` at 3.24.0).
+    pub async fn cleanup_container(&mut self, cid: &str, force: bool) -> Result<()> {
+        let removed = self
+            .agent
             .remove_container(RemoveContainerRequest {
                 container_id: cid.to_string(),
                 timeout: 0,
             })
-            .await
-            .context("agent remove container")?;
+            .await;
+        match removed {
+            Ok(()) => {}
+            Err(e) if force => {
+                warn!(container_id = %cid, "stop container: agent remove container failed: {}", e);
+            }
+            Err(e) => return Err(e.context("agent remove container")),
+        }
         self.init_process.set_status(ProcessStatus::Stopped).await;
         self.resources.umount(cid);
         info!(container_id = %cid, "cleaned up container");

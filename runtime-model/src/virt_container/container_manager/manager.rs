@@ -200,6 +200,9 @@ impl VirtContainerManager {
         if let Err(e) = self.hooks.run(HookStage::PostStop, container_id).await {
             warn!(container_id = %container_id, "poststop hooks failed: {:?}", e);
         }
+        // Go `delete.go`: `if c.mounted` the rootfs is unmounted before the container is
+        // forgotten (for the sandbox container too, which stop_process never cleaned).
+        self.resources.umount(container_id);
         let state = c.state_process(process).await.context("state process")?;
         drop(containers);
         self.containers.write().await.remove(container_id);

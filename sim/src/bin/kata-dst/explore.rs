@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use properties::{Catalog, Judgement};
+use properties::Judgement;
 use serde_json::json;
 use sim::corpus::{self, CaseFile};
 use sim::explore::plan::{Plan, Shard};
@@ -42,11 +42,7 @@ pub fn explore(args: ExploreArgs) -> Result<ExitCode> {
         ));
     }
     let generation = args.generation();
-    let catalog = Arc::new(if generation.faults.is_some() {
-        Catalog::builtin_with_faults()
-    } else {
-        Catalog::builtin()
-    });
+    let catalog = Arc::new(generation.catalog(args.campaign));
     let campaign = generation
         .campaign(args.profile, args.campaign, workers(args.jobs))
         .judged_by(catalog.clone());

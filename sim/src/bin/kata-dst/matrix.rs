@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
-use properties::Catalog;
 use runtime_model::Profile;
 use sim::explore::engine::CaseVerdict;
 use sim::explore::plan::Shard;
@@ -45,11 +44,7 @@ pub fn matrix(args: MatrixArgs) -> Result<ExitCode> {
         args.profile.clone()
     };
     let generation = args.generation();
-    let mut catalog = if generation.faults.is_some() {
-        Catalog::builtin_with_faults()
-    } else {
-        Catalog::builtin()
-    };
+    let mut catalog = generation.catalog(args.campaign);
     if !args.property.is_empty() {
         catalog = catalog.only(&args.property);
     }

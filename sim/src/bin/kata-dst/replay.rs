@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
-use properties::Catalog;
+use properties::{Catalog, FaultKind};
 use runtime_model::Profile;
 use serde_json::json;
 use sim::corpus::{CaseFile, Expect};
@@ -119,14 +119,13 @@ fn replay_with(
     }
 }
 
-/// The built-in catalog, with the failure paths' sometimes situations for a case with
-/// faults.
+/// The built-in catalog, with the sometimes situations of the fault kinds the case
+/// injects.
 fn catalog_for(case: &Case) -> Arc<Catalog> {
-    Arc::new(if case.faults.is_empty() {
-        Catalog::builtin()
-    } else {
-        Catalog::builtin_with_faults()
-    })
+    let mut kinds: Vec<FaultKind> = case.faults.iter().map(|f| f.fault.kind()).collect();
+    kinds.sort();
+    kinds.dedup();
+    Arc::new(Catalog::builtin_with_faults(&kinds))
 }
 
 /// How a case file's replay compares with the verdict it records: as JSON, and as text.
