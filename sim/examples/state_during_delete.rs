@@ -121,6 +121,11 @@ mod tests {
         assert!(!judge(call(Op::State, 15, 16, error(Code::Unknown))));
         assert!(judge(call(Op::State, 15, 16, error(Code::NotFound))));
         assert!(judge(call(Op::State, 21, 22, error(Code::Unknown))));
-        assert!(judge(call(Op::State, 15, 16, Outcome::Ok(Reply::default()))));
+        assert!(judge(call(
+            Op::State,
+            15,
+            16,
+            Outcome::Ok(Reply::default())
+        )));
     }
 }

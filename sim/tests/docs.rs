@@ -152,7 +152,11 @@ fn check_page(name: &str) {
     let mut last_output: Option<(String, String)> = None;
     for block in blocks(&page) {
         let at = format!("docs/{name}:{}", block.line);
-        if let Some(file) = block.marker.as_deref().and_then(|m| m.strip_prefix("file: ")) {
+        if let Some(file) = block
+            .marker
+            .as_deref()
+            .and_then(|m| m.strip_prefix("file: "))
+        {
             let text = read(&root().join(file));
             let excerpt = block.lines.join("\n");
             assert!(text.contains(&excerpt), "{at}: not an excerpt of {file}");
@@ -235,7 +239,10 @@ fn every_page_is_tested_and_linked() {
     assert_eq!(pages(), tested);
     let index = read(&root().join("docs/README.md"));
     for page in tested.iter().filter(|p| *p != "README.md") {
-        assert!(index.contains(&format!("]({page})")), "docs/README.md: {page}");
+        assert!(
+            index.contains(&format!("]({page})")),
+            "docs/README.md: {page}"
+        );
     }
     assert!(read(&root().join("README.md")).contains("](docs/README.md)"));
 }
@@ -254,10 +261,7 @@ fn the_rules_read_blocks_markers_and_commands() {
         kind("RUST_LOG=debug cargo run --release -- replay x"),
         Kind::KataDst(vec![("RUST_LOG", "debug")], vec!["replay", "x"])
     );
-    assert_eq!(
-        kind("cargo run --release --example e"),
-        Kind::Example("e")
-    );
+    assert_eq!(kind("cargo run --release --example e"), Kind::Example("e"));
     assert_eq!(kind("bash .ci/run"), Kind::Ci("bash .ci/run"));
     assert!(tested_examples().contains("custom_property"));
 }
