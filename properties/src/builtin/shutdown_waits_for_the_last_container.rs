@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::{Call, Failure, History, Op, Outcome};
+use crate::history::{Call, Failure, FaultKind, History, Op, Outcome};
 use crate::index::{dominated, Earliest, Intervals, Point};
 use crate::property::{Property, Verdict};
 
@@ -13,7 +13,8 @@ use crate::property::{Property, Verdict};
 /// when the run ends.
 ///
 /// A Shutdown answered while a Create or a Delete on the same shim was in flight is not
-/// judged: what the shim held at that moment is not known from the outside.
+/// judged: what the shim held at that moment is not known from the outside. Nor is a
+/// closed connection once a fault crashed the shim.
 ///
 /// Contract: containerd.md, "The reference shim contract": Shutdown is a successful
 /// no-op while any container remains; otherwise the shim exits. containerd calls
@@ -185,11 +186,18 @@ impl<'h> Shim<'h> {
                     .is_none_or(|end| end <= t)
             })
             .collect();
-        // A call that found the shim gone after a Shutdown at `t`, before the next one.
+        // A call that found the shim gone after a Shutdown at `t`, before the next one;
+        // once a fault crashed the shim, a closed connection is the crash's doing.
+        let crashed_ns = h
+            .faults()
+            .filter(|(_, f)| f.kind == FaultKind::ShimCrash && f.sandbox == sandbox)
+            .map(|(_, f)| f.at_ns)
+            .min();
         let closed: Vec<Point<Earliest>> = self
             .calls
             .iter()
             .filter(|&&j| h.calls[j].result == Outcome::Err(Failure::Closed))
+            .filter(|&&j| crashed_ns.is_none_or(|crash| h.calls[j].end_ns() < crash))
             .map(|&j| {
                 let at = h.calls[j].invoked_ns.into();
                 (at, at, Earliest(Some(j)))
@@ -238,6 +246,20 @@ mod tests {
             },
             ..h
         }
+    }
+
+    #[test]
+    fn a_shim_crashed_by_a_fault_is_not_a_shutdown_that_ended_it() {
+        let h = history(vec![
+            call(Op::Create, "a", 0, 10).on("p"),
+            call(Op::Create, "b", 0, 10).on("p"),
+            call(Op::Delete, "a", 20, 30).on("p"),
+            call(Op::Shutdown, "a", 30, 31).on("p"),
+            call(Op::State, "b", 70, 71).on("p").closed(),
+        ]);
+        assert!(!ShutdownWaitsForTheLastContainer.check(&h).is_pass());
+        let crashed = h.fault(crate::FaultKind::ShimCrash, "p", None, None, 50);
+        assert!(ShutdownWaitsForTheLastContainer.check(&crashed).is_pass());
     }
 
     #[test]
