@@ -1,9 +1,18 @@
 //! The fake kata-agent: runs on a pod's VM node and keeps the guest's process table.
 //!
-//! Each container has one init process (`sleep 300` by default). SIGKILL and SIGTERM end a
-//! running process with exit code 128 + signal; other signals are ignored. A process also
-//! ends by itself, with code 0, when its `sleep` runs out. `wait_process` returns when the
-//! process has ended; `remove_container` ends a still-running process with SIGKILL first.
+//! Each container has one init process (`sleep 300` by default). A process ends by
+//! itself, with code 0, when its `sleep` runs out, but not while its cgroup is frozen:
+//! then it ends when the cgroup thaws. `wait_process` returns when the process has ended;
+//! `remove_container` ends a still-running process with SIGKILL first.
+//!
+//! Signals follow the kata-agent's `do_signal_process` (3.24.0 `src/agent/src/rpc.rs`
+//! 448-533): SIGKILL ends the process with 137; SIGTERM to an init process that has no
+//! handler for it (`sleep` has none) is sent as SIGKILL, so it also ends with 137; other
+//! signals are ignored by the init process. A process that is gone answers ESRCH, which
+//! the agent logs and swallows: the signal succeeds. With an empty exec id the agent
+//! then freezes the container's cgroup, signals every process in it and thaws it: a
+//! paused container's processes run again (its status stays Paused, as the agent's own
+//! record does). The agent's errors carry its texts and codes ([`AgentError`]).
 //!
 //! Every end of a process is ground truth the agent reports to the run's recorder
 //! ([`properties::GuestExit`]). A fault can be armed for the agent's next call of a kind
@@ -20,8 +29,9 @@ use tracing::debug;
 use crate::fault::{AgentCall, Controls, Gate};
 use crate::latency::{pause, AgentWork, Site, Timing};
 use crate::net::rpc::{serve, Frame, Handler};
-use crate::net::vsock::{decode, encode, AgentAnswer, AgentReply, AgentRequest};
+use crate::net::vsock::{decode, encode, AgentAnswer, AgentError, AgentReply, AgentRequest};
 use crate::recorder::Recorder;
+use containerd_shim_protos::ttrpc::Code;
 
 pub const SIGKILL: u32 = 9;
 pub const SIGTERM: u32 = 15;
@@ -39,6 +49,10 @@ struct GuestProcess {
     status: GuestStatus,
     lifetime: Duration,
     exited: watch::Sender<Option<i32>>,
+    /// The container's cgroup is frozen (paused): its process cannot end by itself.
+    frozen: bool,
+    /// The process's `sleep` ran out while frozen: it ends when the cgroup thaws.
+    overdue: bool,
 }
 
 /// A fault armed for the agent's next call of a kind.
@@ -143,7 +157,7 @@ impl KataAgent {
             Box::pin(async move {
                 let answer: AgentAnswer = match decode::<AgentRequest>(request.body()) {
                     Ok(req) => agent.handle(req).await,
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(AgentError::internal(e.to_string())),
                 };
                 Some(encode(&answer))
             })
@@ -161,6 +175,65 @@ impl KataAgent {
     /// The status of a container's init process, if the container exists.
     pub fn status(&self, cid: &str) -> Option<GuestStatus> {
         self.procs.lock().unwrap().get(cid).map(|p| p.status)
+    }
+
+    /// `cid`'s `sleep` ran out: it ends with 0, or once thawed if its cgroup is frozen.
+    fn lifetime_over(&self, cid: &str) {
+        let frozen = {
+            let mut procs = self.procs.lock().unwrap();
+            match procs.get_mut(cid) {
+                Some(p) if p.frozen => {
+                    p.overdue = true;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if !frozen {
+            self.end(cid, 0);
+        }
+    }
+
+    /// Freezes or thaws `cid`'s cgroup; a process whose `sleep` ran out while frozen
+    /// ends at the thaw.
+    fn set_frozen(&self, cid: &str, frozen: bool) {
+        let overdue = {
+            let mut procs = self.procs.lock().unwrap();
+            let Some(p) = procs.get_mut(cid) else { return };
+            p.frozen = frozen;
+            !frozen && std::mem::take(&mut p.overdue)
+        };
+        if overdue {
+            self.end(cid, 0);
+        }
+    }
+
+    /// `do_signal_process`: find the process (else `Invalid container id`, or `Invalid
+    /// exec id` for an exec id the container does not have: it has only its init
+    /// process); SIGTERM without a handler becomes SIGKILL; ESRCH is swallowed; with an
+    /// empty exec id, freeze, signal the cgroup's processes, thaw.
+    fn signal(&self, cid: &str, exec_id: &str, signal: u32) -> AgentAnswer {
+        let status = self
+            .status(cid)
+            .ok_or_else(|| AgentError::internal(INVALID_CONTAINER_ID))?;
+        if !exec_id.is_empty() && exec_id != cid {
+            return Err(AgentError::internal("Invalid exec id"));
+        }
+        let signal = if signal == SIGTERM { SIGKILL } else { signal };
+        match status {
+            GuestStatus::Running | GuestStatus::Paused if signal == SIGKILL => {
+                self.end(cid, 128 + SIGKILL as i32);
+            }
+            GuestStatus::Exited(_) | GuestStatus::Created => {
+                debug!(container_id = %cid, "signal encounter ESRCH, continue");
+            }
+            _ => {}
+        }
+        if exec_id.is_empty() {
+            self.set_frozen(cid, true);
+            self.set_frozen(cid, false);
+        }
+        Ok(AgentReply::Empty)
     }
 
     fn end(&self, cid: &str, code: i32) {
@@ -184,7 +257,7 @@ impl KataAgent {
         };
         pause(&*self.timing, Site::AgentWork(work)).await;
         match self.disarm(&req) {
-            Some((call, Armed::Error)) => return Err(injected_error(call, &req)),
+            Some((call, Armed::Error)) => return Err(injected_error(call)),
             Some((_, Armed::Stall)) => self.controls.healed().await,
             None => {}
         }
@@ -195,7 +268,9 @@ impl KataAgent {
                 let cid = r.process_id.container_id.container_id;
                 let mut procs = self.procs.lock().unwrap();
                 if procs.contains_key(&cid) {
-                    return Err(format!("container {cid} already exists"));
+                    return Err(AgentError::internal(format!(
+                        "container {cid} already exists"
+                    )));
                 }
                 procs.insert(
                     cid,
@@ -203,6 +278,8 @@ impl KataAgent {
                         status: GuestStatus::Created,
                         lifetime: lifetime(&r.args),
                         exited: watch::channel(None).0,
+                        frozen: false,
+                        overdue: false,
                     },
                 );
                 Ok(AgentReply::Empty)
@@ -211,9 +288,14 @@ impl KataAgent {
                 let cid = r.container_id;
                 let lifetime = {
                     let mut procs = self.procs.lock().unwrap();
-                    let p = procs.get_mut(&cid).ok_or_else(|| invalid_container(&cid))?;
+                    let p = procs
+                        .get_mut(&cid)
+                        .ok_or_else(|| AgentError::internal(INVALID_CONTAINER_ID))?;
                     if p.status != GuestStatus::Created {
-                        return Err(format!("container {cid} is not created: {:?}", p.status));
+                        return Err(AgentError::internal(format!(
+                            "container {cid} is not created: {:?}",
+                            p.status
+                        )));
                     }
                     p.status = GuestStatus::Running;
                     p.lifetime
@@ -221,35 +303,27 @@ impl KataAgent {
                 let agent = self.clone();
                 tokio::spawn(async move {
                     crate::clock::sleep(lifetime).await;
-                    agent.end(&cid, 0);
+                    agent.lifetime_over(&cid);
                 });
                 Ok(AgentReply::Empty)
             }
-            AgentRequest::SignalProcess(r) => {
-                let cid = r.process_id.container_id.container_id;
-                let status = self.status(&cid).ok_or_else(|| invalid_container(&cid))?;
-                match status {
-                    GuestStatus::Exited(_) | GuestStatus::Created => {
-                        Err(format!("process {cid} not found: ESRCH"))
-                    }
-                    _ => {
-                        if r.signal == SIGKILL || r.signal == SIGTERM {
-                            self.end(&cid, 128 + r.signal as i32);
-                        }
-                        Ok(AgentReply::Empty)
-                    }
-                }
-            }
+            AgentRequest::SignalProcess(r) => self.signal(
+                &r.process_id.container_id.container_id,
+                &r.process_id.exec_id,
+                r.signal,
+            ),
             AgentRequest::WaitProcess(r) => {
                 let cid = r.process_id.container_id.container_id;
                 let mut exited = {
                     let procs = self.procs.lock().unwrap();
-                    let p = procs.get(&cid).ok_or_else(|| invalid_container(&cid))?;
+                    let p = procs
+                        .get(&cid)
+                        .ok_or_else(|| AgentError::internal(INVALID_CONTAINER_ID))?;
                     p.exited.subscribe()
                 };
                 let code = match exited.wait_for(|c| c.is_some()).await {
                     Ok(code) => code.expect("waited for Some"),
-                    Err(_) => return Err(format!("container {cid} removed while waiting")),
+                    Err(_) => return Err(AgentError::internal("Failed to receive exit code")),
                 };
                 Ok(AgentReply::Wait(WaitProcessResponse { status: code }))
             }
@@ -258,7 +332,7 @@ impl KataAgent {
                 self.end(&cid, 128 + SIGKILL as i32);
                 match self.procs.lock().unwrap().remove(&cid) {
                     Some(_) => Ok(AgentReply::Empty),
-                    None => Err(invalid_container(&cid)),
+                    None => Err(AgentError::internal(INVALID_CONTAINER_ID)),
                 }
             }
             AgentRequest::PauseContainer(r) => self.set_paused(&r.container_id, true),
@@ -266,36 +340,149 @@ impl KataAgent {
         }
     }
 
+    /// `pause_container` / `resume_container` (3.24.0 `rpc.rs` 844-874, rustjail
+    /// `container.rs` 311-337): an unknown id is INVALID_ARGUMENT, with the `{:?}` of the
+    /// handler's text (quoted); pause from Running only (rustjail also pauses a Created
+    /// container, which no shim asks for), resume from Paused only; the cgroup freezes or
+    /// thaws with the status.
     fn set_paused(&self, cid: &str, pause: bool) -> AgentAnswer {
-        let mut procs = self.procs.lock().unwrap();
-        let p = procs.get_mut(cid).ok_or_else(|| invalid_container(cid))?;
-        p.status = match (p.status, pause) {
-            (GuestStatus::Running, true) => GuestStatus::Paused,
-            (GuestStatus::Paused, false) => GuestStatus::Running,
-            (s, _) => return Err(format!("container {cid} cannot change from {s:?}")),
-        };
+        {
+            let mut procs = self.procs.lock().unwrap();
+            let p = procs.get_mut(cid).ok_or_else(|| {
+                AgentError::with_code(Code::INVALID_ARGUMENT, "\"invalid container id\"")
+            })?;
+            p.status = match (p.status, pause) {
+                (GuestStatus::Running, true) => GuestStatus::Paused,
+                (GuestStatus::Paused, false) => GuestStatus::Running,
+                (s, true) => {
+                    return Err(AgentError::internal(format!(
+                        "failed to pause container: current status is: {}",
+                        container_state(s)
+                    )))
+                }
+                (s, false) => {
+                    return Err(AgentError::internal(format!(
+                        "container status is: {}, not paused",
+                        container_state(s)
+                    )))
+                }
+            };
+        }
+        self.set_frozen(cid, pause);
         Ok(AgentReply::Empty)
     }
 }
 
-/// The error an armed fault answers: for a signal, the agent's ESRCH text; otherwise a
-/// failure of the call naming itself.
-fn injected_error(call: AgentCall, req: &AgentRequest) -> String {
-    match req {
-        AgentRequest::SignalProcess(r) => format!(
-            "process {} not found: ESRCH",
-            r.process_id.container_id.container_id
-        ),
-        _ => format!("{} failed (injected fault)", call.name()),
+/// The kata-agent's text for an unknown container (3.24.0 `src/agent/src/sandbox.rs:50`).
+const INVALID_CONTAINER_ID: &str = "Invalid container id";
+
+/// rustjail's `ContainerState` name for a guest status, as its `{:?}` prints it.
+fn container_state(s: GuestStatus) -> &'static str {
+    match s {
+        GuestStatus::Created => "Created",
+        GuestStatus::Running => "Running",
+        GuestStatus::Paused => "Paused",
+        GuestStatus::Exited(_) => "Stopped",
     }
 }
 
-fn invalid_container(cid: &str) -> String {
-    format!("invalid container id {cid}")
+/// The error an armed fault answers: a failure of the call naming itself.
+fn injected_error(call: AgentCall) -> AgentError {
+    AgentError::internal(format!("{} failed (injected fault)", call.name()))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    struct NoDelay;
+    impl Timing for NoDelay {
+        fn delay(&self, _: Site) -> Duration {
+            Duration::ZERO
+        }
+    }
+
+    /// An agent holding container "c" in `status`, and its recorder.
+    fn agent_with(status: GuestStatus) -> (Arc<KataAgent>, Arc<Recorder>) {
+        let recorder = Recorder::new();
+        let agent = KataAgent::new(Arc::new(NoDelay), recorder.clone(), Arc::default());
+        agent.procs.lock().unwrap().insert(
+            "c".into(),
+            GuestProcess {
+                status,
+                lifetime: Duration::from_secs(300),
+                exited: watch::channel(None).0,
+                frozen: status == GuestStatus::Paused,
+                overdue: false,
+            },
+        );
+        (agent, recorder)
+    }
+
+    fn in_sim(f: impl FnOnce() + Send + 'static) {
+        madsim::runtime::Runtime::new().block_on(async move { f() });
+    }
+
+    #[test]
+    fn sigterm_to_an_init_without_a_handler_ends_it_with_137() {
+        in_sim(|| {
+            let (agent, _) = agent_with(GuestStatus::Running);
+            assert!(agent.signal("c", "", SIGTERM).is_ok());
+            assert_eq!(agent.status("c"), Some(GuestStatus::Exited(137)));
+        });
+    }
+
+    #[test]
+    fn a_signal_to_a_process_that_is_gone_succeeds() {
+        in_sim(|| {
+            let (agent, _) = agent_with(GuestStatus::Exited(0));
+            assert!(agent.signal("c", "", SIGKILL).is_ok());
+            assert_eq!(agent.status("c"), Some(GuestStatus::Exited(0)));
+            let missing = agent.signal("d", "", SIGKILL).unwrap_err();
+            assert_eq!(missing, AgentError::internal("Invalid container id"));
+        });
+    }
+
+    #[test]
+    fn a_signal_with_no_exec_id_thaws_a_paused_container() {
+        in_sim(|| {
+            let (agent, _) = agent_with(GuestStatus::Paused);
+            agent.lifetime_over("c");
+            assert_eq!(
+                agent.status("c"),
+                Some(GuestStatus::Paused),
+                "frozen: no end"
+            );
+            assert!(agent.signal("c", "c", 10).is_ok());
+            assert_eq!(
+                agent.status("c"),
+                Some(GuestStatus::Paused),
+                "exec id: no thaw"
+            );
+            assert!(agent.signal("c", "", 10).is_ok());
+            assert_eq!(agent.status("c"), Some(GuestStatus::Exited(0)), "thawed");
+        });
+    }
+
+    #[test]
+    fn pause_and_resume_errors_carry_the_agents_texts_and_codes() {
+        in_sim(|| {
+            let (agent, _) = agent_with(GuestStatus::Exited(0));
+            let pause = agent.set_paused("c", true).unwrap_err();
+            assert_eq!(
+                pause.message,
+                "failed to pause container: current status is: Stopped"
+            );
+            let resume = agent.set_paused("c", false).unwrap_err();
+            assert_eq!(resume.message, "container status is: Stopped, not paused");
+            let missing = agent.set_paused("d", true).unwrap_err();
+            assert_eq!(
+                missing,
+                AgentError::with_code(Code::INVALID_ARGUMENT, "\"invalid container id\"")
+            );
+        });
+    }
+
     #[test]
     fn sleep_args_give_the_lifetime() {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -44,17 +44,19 @@ proptest! {
         prop_assert!(found.is_empty(), "{found:#?}");
     }
 
-    /// The Go shim keeps every lifecycle property but two, both from one flaw: a refused
-    /// Start puts 255 in its one-slot exit channel, so a Wait answers 255 for a process
-    /// that is still running (and later exits with another code:
-    /// `exit_status_matches_the_guest`), and when the container exits the exit watcher
-    /// waits forever to put the code there, holding `s.mu`, so later calls hang
-    /// (`no_call_hangs`; seeds/go-failed-start-fills-the-exit-slot-and-the-shim-hangs.json).
+    /// The Go shim keeps every lifecycle property but the two its one-slot exit channel
+    /// breaks: a refused Start puts 255 there, so a Wait answers 255 for a process that
+    /// exits with another code (`exit_status_matches_the_guest`), and when the container
+    /// exits the exit watcher waits forever to put the code there, holding `s.mu`, so
+    /// later calls hang (`no_call_hangs`;
+    /// seeds/go-failed-start-fills-the-exit-slot-and-the-shim-hangs.json).
     #[test]
-    fn go_3_24_keeps_every_property_but_those_of_its_exit_slot(c in case(Shape::default())) {
+    fn go_3_24_keeps_every_property_but_the_exit_channel_ones(c in case(Shape::default())) {
         let found: Vec<String> = violations(&c, Profile::GO_3_24)
             .into_iter()
-            .filter(|v| !v.starts_with("no_call_hangs") && !v.starts_with("exit_status_matches_the_guest"))
+            .filter(|v| {
+                !v.starts_with("no_call_hangs") && !v.starts_with("exit_status_matches_the_guest")
+            })
             .collect();
         prop_assert!(found.is_empty(), "{found:#?}");
     }

@@ -1,5 +1,6 @@
 //! The built-in properties and sometimes situations, one file each, and their registry.
 
+mod during_create;
 mod during_delete;
 mod exit_event_follows_a_start;
 mod exit_status_agrees;
@@ -19,6 +20,7 @@ mod status_transitions_are_legal;
 mod teardown_leaves_nothing;
 mod unknown_id_is_not_found;
 
+pub use during_create::StateDuringCreate;
 pub use during_delete::{KillDuringDelete, StateDuringDelete};
 pub use exit_event_follows_a_start::ExitEventFollowsAStart;
 pub use exit_status_agrees::ExitStatusAgrees;
@@ -65,6 +67,7 @@ pub fn builtin_sometimes() -> Vec<Box<dyn Sometimes>> {
         Box::new(StateDuringDelete),
         Box::new(StateInDeleteWindow),
         Box::new(KillDuringDelete),
+        Box::new(StateDuringCreate),
     ]
 }
 

@@ -30,13 +30,13 @@ impl std::fmt::Display for CtrdError {
     }
 }
 
-/// A closed ttrpc connection is NotFound; a status code maps to its class
-/// (Internal and Unknown are Unknown in 1.7); a client-side timeout is Unknown (the raw
-/// context error is not a status).
+/// A status code maps to its class (Internal and Unknown are Unknown in 1.7); a
+/// client-side timeout is Unknown (the raw context error is not a status); a closed
+/// connection is Unknown `ttrpc: closed`, as `errdefs.FromGRPC` leaves ttrpc's
+/// `ErrClosed` (v1.7.34 `runtime/v2/shim.go`: Kill, Wait, Start, Pause, Resume, Create).
 pub fn classify(e: &TtrpcError) -> ErrClass {
     match e {
-        TtrpcError::Closed => ErrClass::NotFound,
-        TtrpcError::DeadlineExceeded => ErrClass::Unknown,
+        TtrpcError::Closed | TtrpcError::DeadlineExceeded => ErrClass::Unknown,
         TtrpcError::Status(s) => class_of_code(s.code()),
     }
 }
@@ -44,6 +44,16 @@ pub fn classify(e: &TtrpcError) -> ErrClass {
 /// The containerd error for a failed shim call.
 pub fn from_ttrpc(e: &TtrpcError) -> CtrdError {
     CtrdError::new(classify(e), e.message())
+}
+
+/// The containerd error for a failed State, Delete or Shutdown: the three calls whose
+/// `shimTask` method reads ttrpc's `ErrClosed` as NotFound (v1.7.34 `runtime/v2/shim.go`:
+/// State 714-723, delete 455-465, Shutdown 426-433); otherwise as [`from_ttrpc`].
+pub fn from_ttrpc_closed_not_found(e: &TtrpcError) -> CtrdError {
+    match e {
+        TtrpcError::Closed => CtrdError::new(ErrClass::NotFound, e.message()),
+        _ => from_ttrpc(e),
+    }
 }
 
 #[cfg(test)]
@@ -54,11 +64,22 @@ mod tests {
     #[test]
     fn shim_statuses_map_like_containerd_1_7() {
         let st = |c| TtrpcError::Status(get_status(c, "x"));
-        assert_eq!(classify(&TtrpcError::Closed), ErrClass::NotFound);
+        assert_eq!(classify(&TtrpcError::Closed), ErrClass::Unknown);
         assert_eq!(classify(&st(Code::NOT_FOUND)), ErrClass::NotFound);
         assert_eq!(classify(&st(Code::UNKNOWN)), ErrClass::Unknown);
         assert_eq!(classify(&st(Code::INTERNAL)), ErrClass::Unknown);
         assert_eq!(classify(&st(Code::UNAVAILABLE)), ErrClass::Unavailable);
         assert_eq!(classify(&TtrpcError::DeadlineExceeded), ErrClass::Unknown);
+    }
+
+    #[test]
+    fn a_closed_connection_is_not_found_only_where_containerd_says_so() {
+        assert_eq!(
+            from_ttrpc(&TtrpcError::Closed),
+            CtrdError::new(ErrClass::Unknown, "ttrpc: closed")
+        );
+        assert!(from_ttrpc_closed_not_found(&TtrpcError::Closed).is_not_found());
+        let st = TtrpcError::Status(get_status(Code::UNKNOWN, "x"));
+        assert_eq!(from_ttrpc_closed_not_found(&st), from_ttrpc(&st));
     }
 }

@@ -5,7 +5,14 @@
 //! - List snapshots the task list and calls State on each task in turn, each under a 2 s
 //!   timeout; NotFound/Unavailable skip the task; any other error is logged
 //!   `get state for <id>` and the task is listed with the zero state (UNKNOWN, pid 0).
-//! - A task leaves the list only after the shim's Delete succeeded (or the shim is gone).
+//! - A task joins the list when its shim has started, before the Create RPC
+//!   (`runtime/v2/manager.go` ShimManager.Start, then TaskManager.Create), so a List
+//!   during a Create sends State to a shim that may not hold the container yet. A failed
+//!   Create removes it again and runs `shimTask.delete`.
+//! - A task leaves the list early only when the shim's Delete succeeded; otherwise at
+//!   the end of `shimTask.delete`, or when the shim's connection closes.
+//! - A closed connection reads as NotFound in State, Delete and Shutdown, and as
+//!   Unknown `ttrpc: closed` in every other call ([`errdefs`]).
 
 pub mod errdefs;
 pub mod rules;
@@ -160,15 +167,16 @@ impl ShimConn {
     }
 
     pub async fn state(&self, id: &str) -> Result<api::StateResponse, TtrpcError> {
-        self.state_listed(id, None).await
+        self.state_listed(id, None, Some(STATE_TIMEOUT)).await
     }
 
-    /// State, for a caller that knows whether containerd listed `id` when it decided to
-    /// call (List's snapshot).
+    /// State under `timeout`, for a caller that knows whether containerd listed `id`
+    /// when it decided to call (List's snapshot).
     pub async fn state_listed(
         &self,
         id: &str,
         listed: Option<bool>,
+        timeout: Option<Duration>,
     ) -> Result<api::StateResponse, TtrpcError> {
         let mut req = api::StateRequest::new();
         req.id = id.into();
@@ -177,7 +185,7 @@ impl ShimConn {
             id,
             listed,
             &req,
-            Some(STATE_TIMEOUT),
+            timeout,
             |r: &api::StateResponse| Reply {
                 status: status_of(r.status.enum_value_or_default()),
                 pid: r.pid,
@@ -334,7 +342,7 @@ impl Containerd {
         shim: &ShimConn,
         listed: Option<bool>,
     ) -> Result<TaskInfo, CtrdError> {
-        match shim.state_listed(id, listed).await {
+        match shim.state_listed(id, listed, Some(STATE_TIMEOUT)).await {
             Ok(s) => Ok(TaskInfo {
                 id: id.to_string(),
                 pid: s.pid,
@@ -342,7 +350,7 @@ impl Containerd {
                 exit_status: s.exit_status,
             }),
             Err(e) => {
-                let err = errdefs::from_ttrpc(&e);
+                let err = errdefs::from_ttrpc_closed_not_found(&e);
                 if rules::state_error_skips_task(err.class) {
                     return Err(err);
                 }
@@ -428,8 +436,11 @@ impl Containerd {
     }
 
     /// Tasks.Create: refused with AlreadyExists while the id is in the task list; else
-    /// creates the container's metadata and its task on the pod's shim; the task joins
-    /// the list once the shim's Create succeeded.
+    /// creates the container's metadata, lists the task (its shim has started:
+    /// v1.7.34 `runtime/v2/manager.go:242` ShimManager.Start) and sends the shim's Create
+    /// (`manager.go:434`). A failed Create takes the task off the list, runs
+    /// `shimTask.delete` and, if that fails too, sends Shutdown once more
+    /// (`manager.go:435-455`); the error reads `failed to create shim task: <err>`.
     pub async fn create(&self, sid: &str, id: &str) -> Result<u32, CtrdError> {
         if self.tasks.lock().unwrap().contains_key(id) {
             return Err(CtrdError::new(
@@ -447,19 +458,39 @@ impl Containerd {
                 CtrdError::new(ErrClass::NotFound, format!("no shim for sandbox {sid}"))
             })?;
         self.containers.lock().unwrap().insert(id.to_string());
-        let resp = shim.create(id).await.map_err(|e| errdefs::from_ttrpc(&e))?;
-        self.tasks.lock().unwrap().insert(id.to_string(), shim);
+        self.tasks
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), shim.clone());
         self.recorder.listed(id, true);
-        Ok(resp.pid)
+        match shim.create(id).await {
+            Ok(resp) => Ok(resp.pid),
+            Err(e) => {
+                self.remove_task(id);
+                if self.shim_task_delete(id, &shim).await.is_err() {
+                    let _ = shim.shutdown(id).await;
+                }
+                let err = errdefs::from_ttrpc(&e);
+                Err(CtrdError::new(
+                    err.class,
+                    format!("failed to create shim task: {}", err.message),
+                ))
+            }
+        }
     }
 
-    /// Tasks.Start.
+    /// Tasks.Start: the shim's Start, then its State (no timeout) for the pid the
+    /// answer carries (v1.7.34 `services/tasks/local.go:284-294`).
     pub async fn start(&self, id: &str) -> Result<u32, CtrdError> {
         let shim = self.task(id)?;
-        shim.start(id)
+        shim.start(id).await.map_err(|e| errdefs::from_ttrpc(&e))?;
+        // This State is Start's own, for the pid (`local.go:284-294`): an error fails
+        // the Start, and is not the `get state for` of a List or Get's getProcessState,
+        // so it is recorded as not asked for a listed task.
+        shim.state_listed(id, Some(false), None)
             .await
-            .map(|r| r.pid)
-            .map_err(|e| errdefs::from_ttrpc(&e))
+            .map(|s| s.pid)
+            .map_err(|e| errdefs::from_ttrpc_closed_not_found(&e))
     }
 
     /// Tasks.Delete (server): the container metadata and the task must exist; then
@@ -475,18 +506,20 @@ impl Containerd {
         self.shim_task_delete(id, &shim).await
     }
 
-    /// `shimTask.delete`: Delete RPC; on an error other than closed/NotFound return it
-    /// with the task still listed; else remove the task, Shutdown (closed ignored, other
-    /// errors logged), remove the task again, return the exit status.
+    /// `shimTask.delete` (v1.7.34 `runtime/v2/shim.go:454-517`): Delete RPC; on an error
+    /// other than closed/NotFound return it with the task still listed; remove the task
+    /// at once only if the Delete succeeded (PR #4784); Shutdown (closed ignored, other
+    /// errors logged); remove the task (unconditionally); return the exit status.
     async fn shim_task_delete(&self, id: &str, shim: &ShimConn) -> Result<u32, CtrdError> {
         let deleted = shim.delete(id).await;
         if let Err(e) = &deleted {
-            let err = errdefs::from_ttrpc(e);
+            let err = errdefs::from_ttrpc_closed_not_found(e);
             if rules::delete_error_keeps_task(err.class, *e == TtrpcError::Closed) {
                 return Err(err);
             }
+        } else {
+            self.remove_task(id);
         }
-        self.remove_task(id);
         match shim.shutdown(id).await {
             Ok(_) | Err(TtrpcError::Closed) => {}
             Err(e) => warn!(id = %id, error = %e.message(), "failed to shutdown shim task"),
@@ -494,7 +527,7 @@ impl Containerd {
         self.remove_task(id);
         deleted
             .map(|r| r.exit_status)
-            .map_err(|e| errdefs::from_ttrpc(&e))
+            .map_err(|e| errdefs::from_ttrpc_closed_not_found(&e))
     }
 
     fn remove_task(&self, id: &str) {

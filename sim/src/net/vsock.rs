@@ -5,14 +5,15 @@
 //! itself (`agent/src/kata/agent.rs` passes it on with `?`): `ttrpc err: remote stream
 //! closed` when the connection closes, `ttrpc err: Receive packet timeout Elapsed(())`
 //! when the deadline passes (`src/asynchronous/client.rs:88-100`), and `rpc status: <the
-//! Status, Debug>` for an error the agent answered, which the kata-agent sends as
-//! INTERNAL.
+//! Status, Debug>` for an error the agent answered, with the code the agent gave it
+//! ([`AgentError`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
+use containerd_shim_protos::protobuf;
 use containerd_shim_protos::ttrpc::{self, Code};
 use runtime_model::agent::{
     Agent, CheckRequest, ContainerID, CreateContainerRequest, CreateSandboxRequest,
@@ -81,7 +82,31 @@ pub enum AgentReply {
     Health(HealthCheckResponse),
 }
 
-pub type AgentAnswer = Result<AgentReply, String>;
+/// An error the agent answered: the ttrpc status code and message the kata-agent puts on
+/// it (3.24.0 `src/agent/src/rpc.rs` `ttrpc_error`: the `{:?}` of the error, INTERNAL
+/// unless the handler names another code).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentError {
+    /// A `ttrpc::Code`, as its number.
+    pub code: i32,
+    pub message: String,
+}
+
+impl AgentError {
+    /// An INTERNAL error: what `map_ttrpc_err(same)` makes of a handler's anyhow error.
+    pub fn internal(message: impl Into<String>) -> AgentError {
+        AgentError::with_code(Code::INTERNAL, message)
+    }
+
+    pub fn with_code(code: Code, message: impl Into<String>) -> AgentError {
+        AgentError {
+            code: code as i32,
+            message: message.into(),
+        }
+    }
+}
+
+pub type AgentAnswer = Result<AgentReply, AgentError>;
 
 pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     bincode::serialize(v).expect("agent messages always encode")
@@ -157,8 +182,10 @@ impl AgentClient {
                 CallError::Closed => anyhow!("ttrpc err: remote stream closed"),
                 CallError::Timeout => anyhow!("ttrpc err: Receive packet timeout Elapsed(())"),
             })?;
-        decode::<AgentAnswer>(&answer)?
-            .map_err(|e| anyhow!("rpc status: {:?}", ttrpc::get_status(Code::INTERNAL, e)))
+        decode::<AgentAnswer>(&answer)?.map_err(|e| {
+            let code = <Code as protobuf::Enum>::from_i32(e.code).unwrap_or(Code::UNKNOWN);
+            anyhow!("rpc status: {:?}", ttrpc::get_status(code, e.message))
+        })
     }
 
     async fn call_empty(&self, req: AgentRequest) -> Result<()> {
