@@ -42,9 +42,10 @@ pub async fn sleep(d: Duration) {
     }
 }
 
-/// Runs `f` for at most `d` of node time.
+/// Runs `f` for at most `d` of node time (one timer registration per deadline; see
+/// [`runtime_model::sync::timeout`]).
 pub async fn timeout<F: Future>(d: Duration, f: F) -> Option<F::Output> {
-    madsim::time::timeout(to_madsim(d), f).await.ok()
+    runtime_model::sync::timeout(to_madsim(d), f).await
 }
 
 /// The node time (ns since the run started) of a wall-clock instant of the run (an

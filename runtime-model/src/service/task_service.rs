@@ -66,12 +66,10 @@ impl TaskService {
         };
         let result = if req.timeout_nano > 0 {
             let deadline = Duration::from_nanos(req.timeout_nano as u64);
-            match tokio::time::timeout(deadline, self.handler.handler_task_message(task_req)).await
+            match crate::sync::timeout(deadline, self.handler.handler_task_message(task_req)).await
             {
-                Ok(r) => r,
-                Err(_) => {
-                    return reply_status(ttrpc::get_status(Code::DEADLINE_EXCEEDED, "timeout"))
-                }
+                Some(r) => r,
+                None => return reply_status(ttrpc::get_status(Code::DEADLINE_EXCEEDED, "timeout")),
             }
         } else {
             self.handler.handler_task_message(task_req).await
