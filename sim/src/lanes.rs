@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt::{self, Write};
 
-use properties::{fmt_ns, Failure, History, Op, Outcome, TaskStatus};
+use properties::{fmt_ns, Event, Failure, History, Op, Outcome, TaskStatus};
 
 use crate::recorder::FIXTURE_LANE;
 
@@ -121,9 +121,26 @@ pub fn render(h: &History, focus: &Focus, hidden: &BTreeSet<String>) -> View {
     lanes.truncate(MAX_LANES);
     shown.retain(|&i| lanes.contains(&h.calls[i].lane));
     shown.truncate(MAX_CALLS);
-    let exits: Vec<_> = h
-        .task_exits()
-        .filter(|(_, e)| containers.contains(&e.container))
+    // The events column: TaskExits and the guest's ground truth on the containers shown,
+    // and every fault.
+    let events: Vec<(usize, u64, String)> = h
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(e, event)| {
+            let text = match event {
+                Event::TaskExit(x) if containers.contains(&x.container) => {
+                    format!("TaskExit {} exit {}", x.container, x.exit_status)
+                }
+                Event::GuestExit(g) if containers.contains(&g.container) => match g.code {
+                    Some(code) => format!("guest: {} exited {code}", g.container),
+                    None => format!("guest: {} died with its VM", g.container),
+                },
+                Event::Fault(f) => format!("fault: {f}"),
+                _ => return None,
+            };
+            Some((e, event.at_ns(), text))
+        })
         .collect();
     // (time, column, text), in time order; ties keep recording order.
     let mut rows: Vec<(u64, usize, String)> = Vec::new();
@@ -147,21 +164,17 @@ pub fn render(h: &History, focus: &Focus, hidden: &BTreeSet<String>) -> View {
         };
         rows.push((back.0, col, back.1));
     }
-    for (e, exit) in &exits {
+    for (e, at_ns, text) in &events {
         let mark = if evidence_events.contains(e) {
             '*'
         } else {
             ' '
         };
-        let text = format!(
-            "{mark} TaskExit {} exit {}",
-            exit.container, exit.exit_status
-        );
-        rows.push((exit.at_ns, lanes.len(), text));
+        rows.push((*at_ns, lanes.len(), format!("{mark} {text}")));
     }
     rows.sort_by_key(|r| r.0);
     let mut header: Vec<String> = lanes.iter().map(|&l| lane_name(l)).collect();
-    if !exits.is_empty() {
+    if !events.is_empty() {
         header.push("events".to_string());
     }
     let mut out = String::new();

@@ -25,7 +25,7 @@ tokio::task_local! {
 }
 
 /// The lane of calls no client lane made: the CRI plugin's pod setup and exit monitors.
-pub const FIXTURE_LANE: u32 = u32::MAX;
+pub const FIXTURE_LANE: u32 = Call::FIXTURE_LANE;
 
 /// The lane the current task acts for: the enclosing [`LANE`] scope, else the fixture.
 pub fn lane() -> u32 {

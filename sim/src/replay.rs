@@ -114,7 +114,7 @@ pub fn replay(
     let view = lanes::render(h, &focus_on, &hidden);
     let _ = write!(
         out,
-        "\nwhat the shims were sent, by client lane (> call, < answer, ! straight to the shim, * evidence):\n{view}"
+        "\nwhat the shims were sent, by client lane (> call, < answer, . never answered, ! straight to the shim, * evidence):\n{view}"
     );
     let involved = view.containers;
     let log = run.log.as_deref().unwrap_or_default();

@@ -9,7 +9,8 @@ use super::outcome::{Code, Failure, Outcome, Reply};
 /// One client call to the shim's Task API.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
-    /// Which concurrent client issued it.
+    /// Which concurrent client issued it; [`Call::FIXTURE_LANE`] for a call no client
+    /// lane made (the CRI plugin's pod setup and exit monitors).
     pub lane: u32,
     /// The task (container) id.
     pub container: String,
@@ -33,6 +34,10 @@ pub struct Call {
 }
 
 impl Call {
+    /// The lane of the calls no client lane made: the CRI plugin's pod setup and exit
+    /// monitors.
+    pub const FIXTURE_LANE: u32 = u32::MAX;
+
     /// The end of the call's interval `[invoked_ns, end_ns()]`: its return time, or
     /// `u64::MAX` (forever) if it never returned.
     ///
@@ -89,16 +94,20 @@ impl Call {
     }
 }
 
-/// `lane 3 State c [0.000001s .. 0.000002s] -> Unknown: <message>`: the lane, the
-/// operation, the container, the interval in seconds since the run started (`never`
+/// `lane 3 State c [0.000001s .. 0.000002s] -> Unknown: <message>`: the lane (`cri` for
+/// [`Call::FIXTURE_LANE`]), the operation, the container, the interval in seconds since the run started (`never`
 /// for a return that did not come) and the [`Outcome`].
 impl fmt::Display for Call {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let returned = self.returned_ns.map_or_else(|| "never".to_string(), fmt_ns);
+        let lane = if self.lane == Call::FIXTURE_LANE {
+            "cri".to_string()
+        } else {
+            self.lane.to_string()
+        };
         write!(
             f,
-            "lane {} {} {} [{} .. {returned}] -> {}",
-            self.lane,
+            "lane {lane} {} {} [{} .. {returned}] -> {}",
             self.op,
             self.container,
             fmt_ns(self.invoked_ns),
