@@ -59,6 +59,8 @@ pub struct Shim {
     pub handler: Arc<dyn TaskHandler>,
     pub resources: Arc<ResourceManager>,
     pub vmm: Arc<FakeVmm>,
+    /// The shim's agent client (a fault can close its connection).
+    pub agent: Arc<AgentClient>,
 }
 
 /// Everything a shim node needs to start.
@@ -108,7 +110,7 @@ impl Shim {
         }));
         let resources = Arc::new(ResourceManager::default());
         let ports = RuntimePorts {
-            agent,
+            agent: agent.clone(),
             hypervisor: vmm.clone(),
             hooks: Arc::new(SimHooks {
                 timing: timing.clone(),
@@ -160,6 +162,7 @@ impl Shim {
             handler,
             resources,
             vmm,
+            agent,
         })
     }
 }

@@ -19,7 +19,7 @@ const OPS: [Op; 6] = [
 
 /// The situation names, by fault kind (in [`FaultKind::ALL`] order) and operation (in
 /// [`OPS`] order).
-const NAMES: [[&str; 6]; 6] = [
+const NAMES: [[&str; 6]; 7] = [
     [
         "vm_crash_during_create",
         "vm_crash_during_start",
@@ -59,6 +59,14 @@ const NAMES: [[&str; 6]; 6] = [
         "agent_stall_during_wait",
         "agent_stall_during_delete",
         "agent_stall_during_state",
+    ],
+    [
+        "agent_close_during_create",
+        "agent_close_during_start",
+        "agent_close_during_kill",
+        "agent_close_during_wait",
+        "agent_close_during_delete",
+        "agent_close_during_state",
     ],
     [
         "link_hold_during_create",
@@ -125,7 +133,7 @@ mod tests {
     #[test]
     fn names_follow_kind_and_operation() {
         let all = FaultDuringOp::all();
-        assert_eq!(all.len(), 36);
+        assert_eq!(all.len(), 42);
         for s in &all {
             let expected = format!(
                 "{}_during_{}",

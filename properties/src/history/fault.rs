@@ -21,6 +21,9 @@ pub enum FaultKind {
     AgentError,
     /// The agent takes the next call of one kind and does not answer it until healed.
     AgentStall,
+    /// The shim's connection to the agent closes (the VM lives on): every call in flight
+    /// on it, and every later one, fails as closed.
+    AgentClose,
     /// A link (containerd <-> a shim, or a shim <-> its agent) holds every message until
     /// healed.
     LinkHold,
@@ -28,12 +31,13 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every kind, in report order.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::VmCrash,
         FaultKind::ShimCrash,
         FaultKind::ProcessExit,
         FaultKind::AgentError,
         FaultKind::AgentStall,
+        FaultKind::AgentClose,
         FaultKind::LinkHold,
     ];
 
@@ -45,6 +49,7 @@ impl FaultKind {
             FaultKind::ProcessExit => "process-exit",
             FaultKind::AgentError => "agent-error",
             FaultKind::AgentStall => "agent-stall",
+            FaultKind::AgentClose => "agent-close",
             FaultKind::LinkHold => "link-hold",
         }
     }

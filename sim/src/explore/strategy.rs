@@ -310,6 +310,7 @@ fn fault_step(
                 FaultKind::ProcessExit => Fault::ProcessExit { pod, index, code },
                 FaultKind::AgentError => Fault::AgentError { pod, call },
                 FaultKind::AgentStall => Fault::AgentStall { pod, call },
+                FaultKind::AgentClose => Fault::AgentClose { pod },
                 FaultKind::LinkHold => Fault::LinkHold { pod, link },
             };
             FaultStep { at_us, fault }

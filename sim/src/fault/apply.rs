@@ -44,6 +44,9 @@ impl World {
                     agent.arm(call, Armed::Stall);
                 }
             }
+            // The reference shim has no agent connection to lose: runc runs per command.
+            Fault::AgentClose { .. } if self.profile.program == Program::RuncV2 => {}
+            Fault::AgentClose { .. } => shim.agent.close().await,
             Fault::LinkHold { pod, link } => self.hold(link, pod),
         }
     }

@@ -78,6 +78,8 @@ pub enum Fault {
     AgentError { pod: u8, call: AgentCall },
     /// The pod's agent takes its next `call` and answers it only once healed.
     AgentStall { pod: u8, call: AgentCall },
+    /// The pod's shim loses its connection to the agent (the VM lives on).
+    AgentClose { pod: u8 },
     /// The pod's `link` holds every message until healed.
     LinkHold { pod: u8, link: Link },
 }
@@ -91,6 +93,7 @@ impl Fault {
             Fault::ProcessExit { .. } => FaultKind::ProcessExit,
             Fault::AgentError { .. } => FaultKind::AgentError,
             Fault::AgentStall { .. } => FaultKind::AgentStall,
+            Fault::AgentClose { .. } => FaultKind::AgentClose,
             Fault::LinkHold { .. } => FaultKind::LinkHold,
         }
     }
@@ -103,6 +106,7 @@ impl Fault {
             | Fault::ProcessExit { pod, .. }
             | Fault::AgentError { pod, .. }
             | Fault::AgentStall { pod, .. }
+            | Fault::AgentClose { pod }
             | Fault::LinkHold { pod, .. } => pod,
         }
     }
@@ -123,7 +127,9 @@ impl Fault {
                 (None, call.name().to_string())
             }
             Fault::LinkHold { link, .. } => (None, link.name().to_string()),
-            Fault::VmCrash { .. } | Fault::ShimCrash { .. } => (None, String::new()),
+            Fault::VmCrash { .. } | Fault::ShimCrash { .. } | Fault::AgentClose { .. } => {
+                (None, String::new())
+            }
         };
         properties::Fault {
             kind: self.kind(),

@@ -63,6 +63,8 @@ pub struct RpcClient {
     wire: Site,
     /// The gate of the link this connection runs over (a held link holds requests).
     gate: Gate,
+    /// Up until the connection itself is closed ([`RpcClient::close`]), the peer alive.
+    open: Liveness,
     next_stream: AtomicU32,
 }
 
@@ -81,6 +83,7 @@ impl RpcClient {
             timing,
             wire,
             gate,
+            open: Liveness::new(true),
             next_stream: AtomicU32::new(1),
         })
     }
@@ -106,7 +109,7 @@ impl RpcClient {
         request.set_stream(stream);
         pause(&*self.timing, self.wire).await;
         self.gate.pass().await;
-        if !self.peer.is_up() {
+        if !self.peer.is_up() || !self.open.is_up() {
             return Err(CallError::Closed);
         }
         self.ep
@@ -114,6 +117,7 @@ impl RpcClient {
             .await
             .map_err(|_| CallError::Closed)?;
         let mut peer = self.peer.watch();
+        let mut open = self.open.watch();
         tokio::select! {
             biased;
             answer = self.ep.recv_from_raw(u64::from(stream)) => {
@@ -121,7 +125,14 @@ impl RpcClient {
                 Ok(*payload.downcast::<Vec<u8>>().expect("rpc answers are byte frames"))
             }
             _ = peer.wait_for(|up| !up) => Err(CallError::Closed),
+            _ = open.wait_for(|open| !open) => Err(CallError::Closed),
         }
+    }
+
+    /// Closes the connection (the peer lives on): every call in flight on it, and every
+    /// later one, fails as closed.
+    pub fn close(&self) {
+        self.open.set(false);
     }
 }
 

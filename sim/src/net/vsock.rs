@@ -193,6 +193,16 @@ impl AgentClient {
     }
 }
 
+impl AgentClient {
+    /// Closes the connection to the agent, if one is open (the VM lives on): calls in
+    /// flight on it and every later one fail with `ttrpc err: remote stream closed`.
+    pub async fn close(&self) {
+        if let Some(conn) = self.conn.lock().await.as_ref() {
+            conn.close();
+        }
+    }
+}
+
 #[async_trait]
 impl Agent for AgentClient {
     async fn start(&self, address: &str) -> Result<()> {
