@@ -19,6 +19,7 @@ mod state_in_delete_window;
 mod state_is_stopped_after_the_exit;
 mod state_never_errors_for_known_id;
 mod status_transitions_are_legal;
+mod stopped_state_carries_the_exit;
 mod teardown_leaves_nothing;
 mod unknown_id_is_not_found;
 
@@ -39,6 +40,7 @@ pub use state_in_delete_window::StateInDeleteWindow;
 pub use state_is_stopped_after_the_exit::StateIsStoppedAfterTheExit;
 pub use state_never_errors_for_known_id::StateNeverErrorsForKnownId;
 pub use status_transitions_are_legal::StatusTransitionsAreLegal;
+pub use stopped_state_carries_the_exit::StoppedStateCarriesTheExit;
 pub use teardown_leaves_nothing::TeardownLeavesNothing;
 pub use unknown_id_is_not_found::UnknownIdIsNotFound;
 
@@ -63,6 +65,7 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
         Box::new(RunDoesNotPanic),
         Box::new(PidAgrees),
         Box::new(StateIsStoppedAfterTheExit),
+        Box::new(StoppedStateCarriesTheExit),
     ]
 }
 
