@@ -62,7 +62,10 @@ impl Property for PidAgrees {
             let Some(own) = creates.get(r.container.as_str()) else {
                 continue;
             };
-            let Some(k) = own.partition_point(|&(at, _)| at < r.from_ns).checked_sub(1) else {
+            let Some(k) = own
+                .partition_point(|&(at, _)| at < r.from_ns)
+                .checked_sub(1)
+            else {
                 continue;
             };
             let (returned, c) = own[k];
@@ -141,7 +144,15 @@ mod tests {
             call(Op::State, "c", 20, 30).replies(status(TaskStatus::Created)),
             call(Op::Start, "c", 40, 50).replies(pid(42)),
             call(Op::Delete, "c", 200, 210).replies(exited(137, 100)),
-            call(Op::Kill { signal: 9, all: false }, "c", 60, 70),
+            call(
+                Op::Kill {
+                    signal: 9,
+                    all: false,
+                },
+                "c",
+                60,
+                70,
+            ),
             call(Op::Wait, "c", 60, 105).replies(exited(137, 100)),
         ])
         .exit("c", 137, Some(100), 106);

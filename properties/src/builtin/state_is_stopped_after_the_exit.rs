@@ -64,7 +64,10 @@ impl Property for StateIsStoppedAfterTheExit {
             };
             let running = matches!(
                 reply.status,
-                TaskStatus::Created | TaskStatus::Running | TaskStatus::Paused | TaskStatus::Pausing
+                TaskStatus::Created
+                    | TaskStatus::Running
+                    | TaskStatus::Paused
+                    | TaskStatus::Pausing
             );
             if state.op != Op::State || !running {
                 continue;
@@ -98,8 +101,13 @@ fn known_exits<'h>(
     guest.values_mut().for_each(|v| v.sort_unstable());
     let waits = h.calls.iter().enumerate().filter_map(|(i, c)| {
         let returned = c.returned_ns?;
-        (c.op == Op::Wait && c.reply().is_some())
-            .then_some((c.container.as_str(), c.invoked_ns, returned, Some(i), None))
+        (c.op == Op::Wait && c.reply().is_some()).then_some((
+            c.container.as_str(),
+            c.invoked_ns,
+            returned,
+            Some(i),
+            None,
+        ))
     });
     let exits = h.task_exits().map(|(e, x)| {
         let container = x.container.as_str();
