@@ -14,6 +14,9 @@
 //! Every built-in check runs in O(n log n) on a history of n calls and events
 //! ([`ContainerIndex`] helps a new one do the same).
 //!
+//! `AUDIT.md`, beside this crate's `Cargo.toml`, maps every field of every Task API answer,
+//! every error and every event to the property that checks it, or says why none is needed.
+//!
 //! # Adding a property
 //!
 //! Write one type that implements [`Property`]. For example, a property that a

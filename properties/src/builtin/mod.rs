@@ -11,12 +11,15 @@ mod no_call_hangs;
 mod one_exit_event_per_process;
 #[cfg(test)]
 mod oracle;
+mod pid_agrees;
 mod resources_released_after_delete;
 mod run_does_not_panic;
 mod shutdown_waits_for_the_last_container;
 mod state_in_delete_window;
+mod state_is_stopped_after_the_exit;
 mod state_never_errors_for_known_id;
 mod status_transitions_are_legal;
+mod stopped_state_carries_the_exit;
 mod teardown_leaves_nothing;
 mod unknown_id_is_not_found;
 
@@ -29,12 +32,15 @@ pub use fault_during_op::FaultDuringOp;
 pub use kill_after_exit_is_harmless::KillAfterExitIsHarmless;
 pub use no_call_hangs::{NoCallHangs, HANG_BOUND_NS};
 pub use one_exit_event_per_process::OneExitEventPerProcess;
+pub use pid_agrees::PidAgrees;
 pub use resources_released_after_delete::ResourcesReleasedAfterDelete;
 pub use run_does_not_panic::RunDoesNotPanic;
 pub use shutdown_waits_for_the_last_container::ShutdownWaitsForTheLastContainer;
 pub use state_in_delete_window::StateInDeleteWindow;
+pub use state_is_stopped_after_the_exit::StateIsStoppedAfterTheExit;
 pub use state_never_errors_for_known_id::StateNeverErrorsForKnownId;
 pub use status_transitions_are_legal::StatusTransitionsAreLegal;
+pub use stopped_state_carries_the_exit::StoppedStateCarriesTheExit;
 pub use teardown_leaves_nothing::TeardownLeavesNothing;
 pub use unknown_id_is_not_found::UnknownIdIsNotFound;
 
@@ -57,6 +63,9 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
         Box::new(ExitStatusMatchesTheGuest),
         Box::new(TeardownLeavesNothing),
         Box::new(RunDoesNotPanic),
+        Box::new(PidAgrees),
+        Box::new(StateIsStoppedAfterTheExit),
+        Box::new(StoppedStateCarriesTheExit),
     ]
 }
 
