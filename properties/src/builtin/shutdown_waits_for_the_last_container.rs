@@ -199,7 +199,9 @@ impl<'h> Shim<'h> {
             .filter(|&&j| h.calls[j].result == Outcome::Err(Failure::Closed))
             .filter(|&&j| crashed_ns.is_none_or(|crash| h.calls[j].end_ns() < crash))
             .map(|&j| {
-                let at = h.calls[j].invoked_ns.into();
+                // It found the shim gone when its answer came (a Wait may have been
+                // waiting since long before).
+                let at = h.calls[j].end_ns().into();
                 (at, at, Earliest(Some(j)))
             })
             .collect();
@@ -246,6 +248,22 @@ mod tests {
             },
             ..h
         }
+    }
+
+    #[test]
+    fn a_wait_closed_after_a_later_shutdown_is_that_shutdown_s_doing() {
+        // The Wait was invoked between the two Shutdowns but came back closed only after
+        // the second, which found the shim empty and ended it.
+        let h = history(vec![
+            call(Op::Create, "a", 0, 10).on("p"),
+            call(Op::Create, "b", 0, 10).on("p"),
+            call(Op::Delete, "a", 20, 30).on("p"),
+            call(Op::Shutdown, "a", 30, 31).on("p"),
+            call(Op::Wait, "b", 40, 90).on("p").closed(),
+            call(Op::Delete, "b", 60, 70).on("p"),
+            call(Op::Shutdown, "b", 70, 71).on("p"),
+        ]);
+        assert!(ShutdownWaitsForTheLastContainer.check(&h).is_pass());
     }
 
     #[test]

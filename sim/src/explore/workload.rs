@@ -142,6 +142,9 @@ impl Scenario for Case {
                 over.store(true, Ordering::Relaxed);
                 world.heal();
                 world.containerd.recorder.liveness_begins();
+                // Calls a fault held up go on once healed: let them land before the
+                // teardown decides what there is to tear down.
+                crate::clock::sleep(SETTLE).await;
                 let lane = self.lanes.len() as u32;
                 let teardown = LANE.scope(lane, teardown(world.clone(), self.containers()));
                 if crate::clock::timeout(LIVENESS_BOUND, teardown)

@@ -156,8 +156,8 @@ pub fn shutdown_waits_for_the_last_container(h: &History) -> Verdict {
         if !held.is_empty() {
             let closed = h.calls.iter().enumerate().find(|(_, c)| {
                 c.sandbox == s.sandbox
-                    && c.invoked_ns > t
-                    && c.invoked_ns < next_shutdown
+                    && c.end_ns() > t
+                    && c.end_ns() < next_shutdown
                     && c.result == Outcome::Err(Failure::Closed)
             });
             if let Some((j, _)) = closed {
