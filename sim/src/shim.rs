@@ -61,6 +61,8 @@ pub struct Shim {
     pub vmm: Arc<FakeVmm>,
     /// The shim's agent client (a fault can close its connection).
     pub agent: Arc<AgentClient>,
+    /// The runtime's OCI hook runner (a fault can make a hook fail).
+    pub hooks: Arc<SimHooks>,
 }
 
 /// Everything a shim node needs to start.
@@ -109,12 +111,11 @@ impl Shim {
             )))
         }));
         let resources = Arc::new(ResourceManager::default());
+        let hooks = Arc::new(SimHooks::new(timing.clone(), spec.controls.clone()));
         let ports = RuntimePorts {
             agent: agent.clone(),
             hypervisor: vmm.clone(),
-            hooks: Arc::new(SimHooks {
-                timing: timing.clone(),
-            }),
+            hooks: hooks.clone(),
             shim_pid: spec.shim_pid,
             resources: resources.clone(),
         };
@@ -163,6 +164,7 @@ impl Shim {
             resources,
             vmm,
             agent,
+            hooks,
         })
     }
 }

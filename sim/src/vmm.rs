@@ -165,19 +165,42 @@ impl Hypervisor for FakeVmm {
     }
 }
 
-/// Runs each hook stage in the time the run's timing decides; hooks never fail here.
+/// Runs each hook stage in the time the run's timing decides. A fault can make the next
+/// hook run fail ([`SimHooks::fail_next`]); healing disarms it if it never triggered.
 pub struct SimHooks {
     pub timing: Arc<dyn Timing>,
+    pub controls: Arc<Controls>,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl SimHooks {
+    pub fn new(timing: Arc<dyn Timing>, controls: Arc<Controls>) -> SimHooks {
+        SimHooks {
+            timing,
+            controls,
+            failing: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The next hook run fails.
+    pub fn fail_next(&self) {
+        self.failing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[async_trait]
 impl runtime_model::hooks::HookRunner for SimHooks {
-    async fn run(
-        &self,
-        _stage: runtime_model::hooks::HookStage,
-        _container_id: &str,
-    ) -> Result<()> {
+    async fn run(&self, stage: runtime_model::hooks::HookStage, container_id: &str) -> Result<()> {
         pause(&*self.timing, Site::Hook).await;
+        let failing = self
+            .failing
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        if failing && !self.controls.is_healed() {
+            return Err(anyhow!(
+                "{stage:?} hook of {container_id} failed: exit status 1 (injected fault)"
+            ));
+        }
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ const OPS: [Op; 6] = [
 
 /// The situation names, by fault kind (in [`FaultKind::ALL`] order) and operation (in
 /// [`OPS`] order).
-const NAMES: [[&str; 6]; 7] = [
+const NAMES: [[&str; 6]; 8] = [
     [
         "vm_crash_during_create",
         "vm_crash_during_start",
@@ -75,6 +75,14 @@ const NAMES: [[&str; 6]; 7] = [
         "link_hold_during_wait",
         "link_hold_during_delete",
         "link_hold_during_state",
+    ],
+    [
+        "hook_error_during_create",
+        "hook_error_during_start",
+        "hook_error_during_kill",
+        "hook_error_during_wait",
+        "hook_error_during_delete",
+        "hook_error_during_state",
     ],
 ];
 
@@ -133,7 +141,7 @@ mod tests {
     #[test]
     fn names_follow_kind_and_operation() {
         let all = FaultDuringOp::all();
-        assert_eq!(all.len(), 42);
+        assert_eq!(all.len(), 48);
         for s in &all {
             let expected = format!(
                 "{}_during_{}",

@@ -27,11 +27,13 @@ pub enum FaultKind {
     /// A link (containerd <-> a shim, or a shim <-> its agent) holds every message until
     /// healed.
     LinkHold,
+    /// The next OCI hook the pod's runtime runs fails.
+    HookError,
 }
 
 impl FaultKind {
     /// Every kind, in report order.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::VmCrash,
         FaultKind::ShimCrash,
         FaultKind::ProcessExit,
@@ -39,6 +41,7 @@ impl FaultKind {
         FaultKind::AgentStall,
         FaultKind::AgentClose,
         FaultKind::LinkHold,
+        FaultKind::HookError,
     ];
 
     /// The kind's name, as `--fault` takes it.
@@ -51,6 +54,7 @@ impl FaultKind {
             FaultKind::AgentStall => "agent-stall",
             FaultKind::AgentClose => "agent-close",
             FaultKind::LinkHold => "link-hold",
+            FaultKind::HookError => "hook-error",
         }
     }
 

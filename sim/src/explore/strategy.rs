@@ -312,6 +312,7 @@ fn fault_step(
                 FaultKind::AgentStall => Fault::AgentStall { pod, call },
                 FaultKind::AgentClose => Fault::AgentClose { pod },
                 FaultKind::LinkHold => Fault::LinkHold { pod, link },
+                FaultKind::HookError => Fault::HookError { pod },
             };
             FaultStep { at_us, fault }
         })

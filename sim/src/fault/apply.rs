@@ -48,6 +48,7 @@ impl World {
             Fault::AgentClose { .. } if self.profile.program == Program::RuncV2 => {}
             Fault::AgentClose { .. } => shim.agent.close().await,
             Fault::LinkHold { pod, link } => self.hold(link, pod),
+            Fault::HookError { .. } => shim.hooks.fail_next(),
         }
     }
 

@@ -82,6 +82,9 @@ pub enum Fault {
     AgentClose { pod: u8 },
     /// The pod's `link` holds every message until healed.
     LinkHold { pod: u8, link: Link },
+    /// The next OCI hook the pod's runtime runs (createContainer, poststart, poststop)
+    /// fails.
+    HookError { pod: u8 },
 }
 
 impl Fault {
@@ -95,6 +98,7 @@ impl Fault {
             Fault::AgentStall { .. } => FaultKind::AgentStall,
             Fault::AgentClose { .. } => FaultKind::AgentClose,
             Fault::LinkHold { .. } => FaultKind::LinkHold,
+            Fault::HookError { .. } => FaultKind::HookError,
         }
     }
 
@@ -107,6 +111,7 @@ impl Fault {
             | Fault::AgentError { pod, .. }
             | Fault::AgentStall { pod, .. }
             | Fault::AgentClose { pod }
+            | Fault::HookError { pod }
             | Fault::LinkHold { pod, .. } => pod,
         }
     }
@@ -127,9 +132,10 @@ impl Fault {
                 (None, call.name().to_string())
             }
             Fault::LinkHold { link, .. } => (None, link.name().to_string()),
-            Fault::VmCrash { .. } | Fault::ShimCrash { .. } | Fault::AgentClose { .. } => {
-                (None, String::new())
-            }
+            Fault::VmCrash { .. }
+            | Fault::ShimCrash { .. }
+            | Fault::AgentClose { .. }
+            | Fault::HookError { .. } => (None, String::new()),
         };
         properties::Fault {
             kind: self.kind(),
