@@ -772,3 +772,77 @@ fn a_trace_out_kata_dst_cannot_write_is_refused_before_the_run() {
     );
     assert!(!trace.exists());
 }
+
+#[test]
+fn a_bad_fault_kind_lists_the_valid_ones() {
+    assert_usage_error(
+        &["matrix", "--fault", "vm-explode"],
+        "unknown fault 'vm-explode' (valid: vm-crash, shim-crash, process-exit",
+    );
+    assert_usage_error(&["explore", "--fault", ""], "valid: vm-crash");
+}
+
+#[test]
+fn a_fault_campaign_prints_its_swarm_and_replays_with_its_flags() {
+    let (_, stdout, stderr) = kata_dst(&[
+        "matrix",
+        "--fault",
+        "vm-crash",
+        "--profile",
+        "runc-v2",
+        "--cases",
+        "30",
+        "--json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect(&stderr);
+    assert_eq!(doc["swarm"]["weights"][0][0], "vm-crash");
+    assert_eq!(doc["swarm"]["weights"].as_array().unwrap().len(), 1);
+    // Only the injected kind's situations are counted, beside the built-in ones.
+    let builtin = [
+        "state_during_delete",
+        "state_in_delete_window",
+        "kill_during_delete",
+        "state_during_create",
+    ];
+    let situations: Vec<&str> = doc["sometimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["situation"].as_str())
+        .filter(|s| !builtin.contains(s))
+        .collect();
+    assert!(!situations.is_empty());
+    assert!(
+        situations.iter().all(|s| s.starts_with("vm_crash_")),
+        "{situations:?}"
+    );
+    let (code, stdout, stderr) = kata_dst(&[
+        "replay",
+        "--profile",
+        "rs-3.24",
+        "--campaign",
+        "0",
+        "--case",
+        "0",
+        "--faults",
+        "--fault",
+        "vm-crash",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        doc["replay"],
+        "cargo run --release -- replay --profile rs-3.24 --campaign 0 --case 0 --faults --fault vm-crash"
+    );
+    let violated: Vec<&str> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["property"].as_str())
+        .collect();
+    assert!(
+        violated.contains(&"exit_status_matches_the_guest"),
+        "{violated:?}"
+    );
+}

@@ -137,12 +137,13 @@ pub struct ExploreArgs {
     /// Only calls through containerd's Tasks service (no direct shim calls).
     #[arg(long)]
     pub tasks_only: bool,
-    /// Inject faults (VM and shim crashes, agent errors and stalls, process exits, held
-    /// links), drawn per campaign by a swarm that is printed with it; every case with a
-    /// fault ends with a liveness phase.
+    /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
+    /// connections, failing hooks, held links), drawn per campaign by a swarm that is
+    /// printed with it; every case with a fault ends with a liveness phase (docs/faults.md).
     #[arg(long)]
     pub faults: bool,
-    /// Only this kind of fault (repeatable; implies --faults).
+    /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
+    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error.
     #[arg(long = "fault", value_parser = fault_kind)]
     pub fault: Vec<FaultKind>,
     /// The directory the shrunk case file is saved in.
@@ -177,12 +178,13 @@ pub struct MatrixArgs {
     /// Only calls through containerd's Tasks service (no direct shim calls).
     #[arg(long)]
     pub tasks_only: bool,
-    /// Inject faults (VM and shim crashes, agent errors and stalls, process exits, held
-    /// links), drawn per campaign by a swarm that is printed with it; every case with a
-    /// fault ends with a liveness phase.
+    /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
+    /// connections, failing hooks, held links), drawn per campaign by a swarm that is
+    /// printed with it; every case with a fault ends with a liveness phase (docs/faults.md).
     #[arg(long)]
     pub faults: bool,
-    /// Only this kind of fault (repeatable; implies --faults).
+    /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
+    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error.
     #[arg(long = "fault", value_parser = fault_kind)]
     pub fault: Vec<FaultKind>,
     /// Print the matrix as one JSON document.
