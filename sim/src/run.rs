@@ -162,7 +162,13 @@ async fn drive(
         )
         .await?,
     );
-    world.run_pods().await?;
+    scenario.prepare(&world);
+    if let Err(e) = world.run_pods().await {
+        if !scenario.setup_may_fail() {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, "a pod did not come up");
+    }
     let workload_start = crate::clock::now();
     let step_starts = scenario.drive(world.clone()).await?;
     let final_state = world.final_state().await;

@@ -34,6 +34,9 @@ pub struct FakeVmm {
     agent: Arc<Mutex<Option<Arc<KataAgent>>>>,
     /// Up while the VM runs and its agent listens.
     pub up: Liveness,
+    /// A boot fault armed for the next boot: the extra delay, whether it fails, and its
+    /// record for the history.
+    boot_fault: Mutex<Option<(std::time::Duration, bool, properties::Fault)>>,
 }
 
 impl FakeVmm {
@@ -57,6 +60,7 @@ impl FakeVmm {
             node: Mutex::new(None),
             agent: Arc::new(Mutex::new(None)),
             up: Liveness::new(false),
+            boot_fault: Mutex::new(None),
         }
     }
 
@@ -70,6 +74,11 @@ impl FakeVmm {
             .unwrap()
             .as_ref()
             .map(|a| a.container_ids())
+    }
+
+    /// Makes the next boot take `delay` longer and, with `fails`, never come up.
+    pub fn arm_boot(&self, delay: std::time::Duration, fails: bool, record: properties::Fault) {
+        *self.boot_fault.lock().unwrap() = Some((delay, fails, record));
     }
 
     /// The agent of the running VM, if one runs.
@@ -100,6 +109,16 @@ impl Hypervisor for FakeVmm {
     }
 
     async fn start_vm(&self, timeout_ms: u64) -> Result<()> {
+        let fault = self.boot_fault.lock().unwrap().take();
+        if let Some((delay, fails, record)) = fault {
+            self.recorder.fault(record);
+            crate::clock::sleep(delay).await;
+            if fails {
+                return Err(anyhow!(
+                    "VM failed to boot: guest kernel panic (injected fault)"
+                ));
+            }
+        }
         let boot = self.timing.delay(Site::VmBoot);
         if boot.as_millis() as u64 > timeout_ms {
             return Err(anyhow!("VM did not start within {timeout_ms} ms"));

@@ -173,9 +173,14 @@ impl World {
                 tokio::spawn(async move { cri.run_pod(&pod).await })
             })
             .collect();
+        // Every pod's setup ends before this returns, failed or not; the first failure is
+        // the answer.
+        let mut first_error = None;
         for h in handles {
-            h.await.context("pod setup task")??;
+            if let Err(e) = h.await.context("pod setup task").and_then(|r| r) {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }

@@ -19,7 +19,7 @@ const OPS: [Op; 6] = [
 
 /// The situation names, by fault kind (in [`FaultKind::ALL`] order) and operation (in
 /// [`OPS`] order).
-const NAMES: [[&str; 6]; 8] = [
+const NAMES: [[&str; 6]; 9] = [
     [
         "vm_crash_during_create",
         "vm_crash_during_start",
@@ -84,6 +84,14 @@ const NAMES: [[&str; 6]; 8] = [
         "hook_error_during_delete",
         "hook_error_during_state",
     ],
+    [
+        "vm_boot_during_create",
+        "vm_boot_during_start",
+        "vm_boot_during_kill",
+        "vm_boot_during_wait",
+        "vm_boot_during_delete",
+        "vm_boot_during_state",
+    ],
 ];
 
 /// A fault of `kind` applied while a call of the operation `op` (any signal for Kill)
@@ -96,7 +104,8 @@ pub struct FaultDuringOp {
 }
 
 impl FaultDuringOp {
-    /// Every such situation: each fault kind with each lifecycle operation.
+    /// Every such situation: each fault kind with each lifecycle operation it can land
+    /// in (a VM boots only inside the Create of its pod's first container).
     pub fn all() -> Vec<FaultDuringOp> {
         FaultKind::ALL
             .iter()
@@ -106,6 +115,7 @@ impl FaultDuringOp {
                     .zip(names)
                     .map(move |(&op, name)| FaultDuringOp { kind, op, name })
             })
+            .filter(|s| s.kind != FaultKind::VmBoot || s.op == Op::Create)
             .collect()
     }
 }
@@ -141,7 +151,7 @@ mod tests {
     #[test]
     fn names_follow_kind_and_operation() {
         let all = FaultDuringOp::all();
-        assert_eq!(all.len(), 48);
+        assert_eq!(all.len(), 49);
         for s in &all {
             let expected = format!(
                 "{}_during_{}",

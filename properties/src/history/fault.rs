@@ -29,11 +29,13 @@ pub enum FaultKind {
     LinkHold,
     /// The next OCI hook the pod's runtime runs fails.
     HookError,
+    /// The pod's VM boots slowly, or not at all.
+    VmBoot,
 }
 
 impl FaultKind {
     /// Every kind, in report order.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::VmCrash,
         FaultKind::ShimCrash,
         FaultKind::ProcessExit,
@@ -42,6 +44,7 @@ impl FaultKind {
         FaultKind::AgentClose,
         FaultKind::LinkHold,
         FaultKind::HookError,
+        FaultKind::VmBoot,
     ];
 
     /// The kind's name, as `--fault` takes it.
@@ -55,6 +58,7 @@ impl FaultKind {
             FaultKind::AgentClose => "agent-close",
             FaultKind::LinkHold => "link-hold",
             FaultKind::HookError => "hook-error",
+            FaultKind::VmBoot => "vm-boot",
         }
     }
 

@@ -302,20 +302,32 @@ fn fault_step(
         proptest::sample::select(EXIT_CODES.to_vec()),
         proptest::sample::select(AgentCall::ALL.to_vec()),
         proptest::sample::select(Link::ALL.to_vec()),
+        (0..3_000u32, proptest::bool::weighted(0.3)),
     )
-        .prop_map(|(at_us, kind, pod, index, code, call, link)| {
-            let fault = match kind {
-                FaultKind::VmCrash => Fault::VmCrash { pod },
-                FaultKind::ShimCrash => Fault::ShimCrash { pod },
-                FaultKind::ProcessExit => Fault::ProcessExit { pod, index, code },
-                FaultKind::AgentError => Fault::AgentError { pod, call },
-                FaultKind::AgentStall => Fault::AgentStall { pod, call },
-                FaultKind::AgentClose => Fault::AgentClose { pod },
-                FaultKind::LinkHold => Fault::LinkHold { pod, link },
-                FaultKind::HookError => Fault::HookError { pod },
-            };
-            FaultStep { at_us, fault }
-        })
+        .prop_map(
+            |(at_us, kind, pod, index, code, call, link, (delay_ms, fails))| {
+                let fault = match kind {
+                    FaultKind::VmCrash => Fault::VmCrash { pod },
+                    FaultKind::ShimCrash => Fault::ShimCrash { pod },
+                    FaultKind::ProcessExit => Fault::ProcessExit { pod, index, code },
+                    FaultKind::AgentError => Fault::AgentError { pod, call },
+                    FaultKind::AgentStall => Fault::AgentStall { pod, call },
+                    FaultKind::AgentClose => Fault::AgentClose { pod },
+                    FaultKind::LinkHold => Fault::LinkHold { pod, link },
+                    FaultKind::HookError => Fault::HookError { pod },
+                    // A boot is armed before the pods are set up: its time is the start.
+                    FaultKind::VmBoot => {
+                        let fault = Fault::VmBoot {
+                            pod,
+                            delay_ms,
+                            fails,
+                        };
+                        return FaultStep { at_us: 0, fault };
+                    }
+                };
+                FaultStep { at_us, fault }
+            },
+        )
 }
 
 /// Cases of the given shape with up to `swarm.max_faults` faults of the kinds `swarm`

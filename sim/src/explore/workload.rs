@@ -36,6 +36,16 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 pub const LIVENESS_BOUND: Duration = Duration::from_secs(45);
 
 impl Scenario for Case {
+    fn prepare(&self, world: &World) {
+        for f in &self.faults {
+            world.arm_boot(&f.fault);
+        }
+    }
+
+    fn setup_may_fail(&self) -> bool {
+        !self.faults.is_empty()
+    }
+
     fn pods(&self) -> Vec<PodSpec> {
         (1..=self.pods)
             .map(|p| PodSpec {

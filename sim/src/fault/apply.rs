@@ -15,6 +15,10 @@ impl World {
     /// Applies `fault` now. A fault on a pod the world does not have, or on a VM or shim
     /// already gone, is recorded and does nothing else.
     pub async fn apply(&self, fault: &Fault) {
+        if let Fault::VmBoot { .. } = fault {
+            // Armed before the pods were set up (`World::arm_boot`), recorded at the boot.
+            return;
+        }
         self.containerd.recorder.fault(fault.record());
         let Some(shim) = self.shims.get(usize::from(fault.pod()).wrapping_sub(1)) else {
             return;
@@ -49,6 +53,7 @@ impl World {
             Fault::AgentClose { .. } => shim.agent.close().await,
             Fault::LinkHold { pod, link } => self.hold(link, pod),
             Fault::HookError { .. } => shim.hooks.fail_next(),
+            Fault::VmBoot { .. } => {}
         }
     }
 
@@ -72,6 +77,25 @@ impl World {
                 warn!(sid = %shim.sid, "VM crashed");
             }
             shim.vmm.crash();
+        }
+    }
+
+    /// Arms a `vm-boot` fault on its pod's VMM, before the pods are set up: the VM's
+    /// boot takes longer, or fails, and the fault is recorded when the boot begins.
+    pub fn arm_boot(&self, fault: &Fault) {
+        if let Fault::VmBoot {
+            pod,
+            delay_ms,
+            fails,
+        } = *fault
+        {
+            if let Some(shim) = self.shims.get(usize::from(pod).wrapping_sub(1)) {
+                shim.vmm.arm_boot(
+                    std::time::Duration::from_millis(u64::from(delay_ms)),
+                    fails,
+                    fault.record(),
+                );
+            }
         }
     }
 

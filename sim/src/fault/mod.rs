@@ -85,6 +85,9 @@ pub enum Fault {
     /// The next OCI hook the pod's runtime runs (createContainer, poststart, poststop)
     /// fails.
     HookError { pod: u8 },
+    /// The pod's VM boot (at its sandbox's Create, before the workload) takes `delay_ms`
+    /// longer, and with `fails` never comes up. Armed before the pods are set up.
+    VmBoot { pod: u8, delay_ms: u32, fails: bool },
 }
 
 impl Fault {
@@ -99,6 +102,7 @@ impl Fault {
             Fault::AgentClose { .. } => FaultKind::AgentClose,
             Fault::LinkHold { .. } => FaultKind::LinkHold,
             Fault::HookError { .. } => FaultKind::HookError,
+            Fault::VmBoot { .. } => FaultKind::VmBoot,
         }
     }
 
@@ -112,6 +116,7 @@ impl Fault {
             | Fault::AgentStall { pod, .. }
             | Fault::AgentClose { pod }
             | Fault::HookError { pod }
+            | Fault::VmBoot { pod, .. }
             | Fault::LinkHold { pod, .. } => pod,
         }
     }
@@ -132,6 +137,12 @@ impl Fault {
                 (None, call.name().to_string())
             }
             Fault::LinkHold { link, .. } => (None, link.name().to_string()),
+            Fault::VmBoot {
+                delay_ms, fails, ..
+            } => (
+                None,
+                format!("{delay_ms} ms late{}", if fails { ", fails" } else { "" }),
+            ),
             Fault::VmCrash { .. }
             | Fault::ShimCrash { .. }
             | Fault::AgentClose { .. }

@@ -37,6 +37,14 @@ pub trait Scenario: Send + Sync + 'static {
     fn drive(self: Arc<Self>, world: Arc<World>) -> Workload;
     /// What the scenario is, in one line.
     fn summary(&self) -> String;
+    /// Arms what must be armed in the world before the pods are set up (a case's
+    /// `vm-boot` faults). Nothing by default.
+    fn prepare(&self, _world: &World) {}
+    /// Whether a pod that fails to come up is part of the run (a case with faults: the
+    /// failure is the history's business) rather than an error of the run. No by default.
+    fn setup_may_fail(&self) -> bool {
+        false
+    }
     /// What each lane does and when, for a person (in simulated time since the run
     /// started: the workload started at `workload_start`); one line per lane.
     fn schedule(&self, workload_start: Duration) -> String;
