@@ -185,11 +185,14 @@ impl Hypervisor for FakeVmm {
 }
 
 /// Runs each hook stage in the time the run's timing decides. A fault can make the next
-/// hook run fail ([`SimHooks::fail_next`]); healing disarms it if it never triggered.
+/// hook run fail ([`SimHooks::fail_next`]) or late ([`SimHooks::delay_next`]); healing
+/// disarms either if it never triggered.
 pub struct SimHooks {
     pub timing: Arc<dyn Timing>,
     pub controls: Arc<Controls>,
     failing: std::sync::atomic::AtomicBool,
+    /// Extra time the next hook run takes.
+    late: Mutex<Option<std::time::Duration>>,
 }
 
 impl SimHooks {
@@ -198,7 +201,13 @@ impl SimHooks {
             timing,
             controls,
             failing: std::sync::atomic::AtomicBool::new(false),
+            late: Mutex::new(None),
         }
+    }
+
+    /// The next hook run takes `delay` longer.
+    pub fn delay_next(&self, delay: std::time::Duration) {
+        *self.late.lock().unwrap() = Some(delay);
     }
 
     /// The next hook run fails.
@@ -212,6 +221,10 @@ impl SimHooks {
 impl runtime_model::hooks::HookRunner for SimHooks {
     async fn run(&self, stage: runtime_model::hooks::HookStage, container_id: &str) -> Result<()> {
         pause(&*self.timing, Site::Hook).await;
+        let late = self.late.lock().unwrap().take();
+        if let Some(delay) = late.filter(|_| !self.controls.is_healed()) {
+            crate::clock::sleep(delay).await;
+        }
         let failing = self
             .failing
             .swap(false, std::sync::atomic::Ordering::Relaxed);

@@ -19,7 +19,7 @@ const OPS: [Op; 6] = [
 
 /// The situation names, by fault kind (in [`FaultKind::ALL`] order) and operation (in
 /// [`OPS`] order).
-const NAMES: [[&str; 6]; 9] = [
+const NAMES: [[&str; 6]; 10] = [
     [
         "vm_crash_during_create",
         "vm_crash_during_start",
@@ -92,6 +92,14 @@ const NAMES: [[&str; 6]; 9] = [
         "vm_boot_during_delete",
         "vm_boot_during_state",
     ],
+    [
+        "hook_slow_during_create",
+        "hook_slow_during_start",
+        "hook_slow_during_kill",
+        "hook_slow_during_wait",
+        "hook_slow_during_delete",
+        "hook_slow_during_state",
+    ],
 ];
 
 /// A fault of `kind` applied while a call of the operation `op` (any signal for Kill)
@@ -151,7 +159,7 @@ mod tests {
     #[test]
     fn names_follow_kind_and_operation() {
         let all = FaultDuringOp::all();
-        assert_eq!(all.len(), 49);
+        assert_eq!(all.len(), 55);
         for s in &all {
             let expected = format!(
                 "{}_during_{}",

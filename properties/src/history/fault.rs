@@ -31,11 +31,13 @@ pub enum FaultKind {
     HookError,
     /// The pod's VM boots slowly, or not at all.
     VmBoot,
+    /// The next OCI hook the pod's runtime runs takes much longer.
+    HookSlow,
 }
 
 impl FaultKind {
     /// Every kind, in report order.
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::VmCrash,
         FaultKind::ShimCrash,
         FaultKind::ProcessExit,
@@ -45,6 +47,7 @@ impl FaultKind {
         FaultKind::LinkHold,
         FaultKind::HookError,
         FaultKind::VmBoot,
+        FaultKind::HookSlow,
     ];
 
     /// The kind's name, as `--fault` takes it.
@@ -59,6 +62,7 @@ impl FaultKind {
             FaultKind::LinkHold => "link-hold",
             FaultKind::HookError => "hook-error",
             FaultKind::VmBoot => "vm-boot",
+            FaultKind::HookSlow => "hook-slow",
         }
     }
 

@@ -315,6 +315,7 @@ fn fault_step(
                     FaultKind::AgentClose => Fault::AgentClose { pod },
                     FaultKind::LinkHold => Fault::LinkHold { pod, link },
                     FaultKind::HookError => Fault::HookError { pod },
+                    FaultKind::HookSlow => Fault::HookSlow { pod, delay_ms },
                     // A boot is armed before the pods are set up: its time is the start.
                     FaultKind::VmBoot => {
                         let fault = Fault::VmBoot {

@@ -53,6 +53,9 @@ impl World {
             Fault::AgentClose { .. } => shim.agent.close().await,
             Fault::LinkHold { pod, link } => self.hold(link, pod),
             Fault::HookError { .. } => shim.hooks.fail_next(),
+            Fault::HookSlow { delay_ms, .. } => shim
+                .hooks
+                .delay_next(std::time::Duration::from_millis(u64::from(delay_ms))),
             Fault::VmBoot { .. } => {}
         }
     }

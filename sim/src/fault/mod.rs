@@ -88,6 +88,8 @@ pub enum Fault {
     /// The pod's VM boot (at its sandbox's Create, before the workload) takes `delay_ms`
     /// longer, and with `fails` never comes up. Armed before the pods are set up.
     VmBoot { pod: u8, delay_ms: u32, fails: bool },
+    /// The next OCI hook the pod's runtime runs takes `delay_ms` longer.
+    HookSlow { pod: u8, delay_ms: u32 },
 }
 
 impl Fault {
@@ -103,6 +105,7 @@ impl Fault {
             Fault::LinkHold { .. } => FaultKind::LinkHold,
             Fault::HookError { .. } => FaultKind::HookError,
             Fault::VmBoot { .. } => FaultKind::VmBoot,
+            Fault::HookSlow { .. } => FaultKind::HookSlow,
         }
     }
 
@@ -117,6 +120,7 @@ impl Fault {
             | Fault::AgentClose { pod }
             | Fault::HookError { pod }
             | Fault::VmBoot { pod, .. }
+            | Fault::HookSlow { pod, .. }
             | Fault::LinkHold { pod, .. } => pod,
         }
     }
@@ -137,6 +141,7 @@ impl Fault {
                 (None, call.name().to_string())
             }
             Fault::LinkHold { link, .. } => (None, link.name().to_string()),
+            Fault::HookSlow { delay_ms, .. } => (None, format!("{delay_ms} ms late")),
             Fault::VmBoot {
                 delay_ms, fails, ..
             } => (

@@ -138,12 +138,13 @@ pub struct ExploreArgs {
     #[arg(long)]
     pub tasks_only: bool,
     /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
-    /// connections, failing hooks, slow or failing VM boots, held links), drawn per campaign by a swarm that is
+    /// connections, slow or failing hooks and VM boots, held links), drawn per campaign by a swarm that is
     /// printed with it; every case with a fault ends with a liveness phase (docs/faults.md).
     #[arg(long)]
     pub faults: bool,
     /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
-    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot.
+    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot,
+    /// hook-slow.
     #[arg(long = "fault", value_parser = fault_kind)]
     pub fault: Vec<FaultKind>,
     /// The directory the shrunk case file is saved in.
@@ -179,12 +180,13 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub tasks_only: bool,
     /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
-    /// connections, failing hooks, slow or failing VM boots, held links), drawn per campaign by a swarm that is
+    /// connections, slow or failing hooks and VM boots, held links), drawn per campaign by a swarm that is
     /// printed with it; every case with a fault ends with a liveness phase (docs/faults.md).
     #[arg(long)]
     pub faults: bool,
     /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
-    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot.
+    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot,
+    /// hook-slow.
     #[arg(long = "fault", value_parser = fault_kind)]
     pub fault: Vec<FaultKind>,
     /// Print the matrix as one JSON document.
