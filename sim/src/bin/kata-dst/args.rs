@@ -134,19 +134,8 @@ pub struct ExploreArgs {
     /// The campaign: case I of campaign C is always the same case.
     #[arg(long, default_value_t = 0, value_parser = number, allow_hyphen_values = true)]
     pub campaign: u64,
-    /// Only calls through containerd's Tasks service (no direct shim calls).
-    #[arg(long)]
-    pub tasks_only: bool,
-    /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
-    /// connections, slow or failing hooks and VM boots, held links), drawn per campaign by a swarm that is
-    /// printed with it; every case with a fault ends with a liveness phase (docs/faults.md).
-    #[arg(long)]
-    pub faults: bool,
-    /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
-    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot,
-    /// hook-slow.
-    #[arg(long = "fault", value_parser = fault_kind)]
-    pub fault: Vec<FaultKind>,
+    #[command(flatten)]
+    pub generation: GenerationArgs,
     /// The directory the shrunk case file is saved in.
     #[arg(long, default_value = "seeds")]
     pub out: PathBuf,
@@ -176,19 +165,8 @@ pub struct MatrixArgs {
     /// are always counted).
     #[arg(long, value_parser = property)]
     pub property: Vec<&'static str>,
-    /// Only calls through containerd's Tasks service (no direct shim calls).
-    #[arg(long)]
-    pub tasks_only: bool,
-    /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
-    /// connections, slow or failing hooks and VM boots, held links), drawn per campaign by a swarm that is
-    /// printed with it; every case with a fault ends with a liveness phase (docs/faults.md).
-    #[arg(long)]
-    pub faults: bool,
-    /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
-    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot,
-    /// hook-slow.
-    #[arg(long = "fault", value_parser = fault_kind)]
-    pub fault: Vec<FaultKind>,
+    #[command(flatten)]
+    pub generation: GenerationArgs,
     /// Print the matrix as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -197,17 +175,43 @@ pub struct MatrixArgs {
     pub jobs: Option<u64>,
 }
 
+/// How a campaign's cases are generated (explore and matrix).
+#[derive(Args, Debug, Clone)]
+pub struct GenerationArgs {
+    /// Only calls through containerd's Tasks service (no direct shim calls).
+    #[arg(long)]
+    pub tasks_only: bool,
+    /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
+    /// connections, slow or failing hooks and VM boots, held links), drawn per campaign by
+    /// a swarm that is printed with it; every case with a fault ends with a liveness
+    /// phase (docs/faults.md).
+    #[arg(long)]
+    pub faults: bool,
+    /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
+    /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot,
+    /// hook-slow.
+    #[arg(long = "fault", value_parser = fault_kind)]
+    pub fault: Vec<FaultKind>,
+}
+
+impl GenerationArgs {
+    /// The generation options these flags ask for.
+    pub fn generation(&self) -> Generation {
+        generation(self.tasks_only, self.faults, &self.fault)
+    }
+}
+
 impl ExploreArgs {
     /// How the campaign's cases are generated.
     pub fn generation(&self) -> Generation {
-        generation(self.tasks_only, self.faults, &self.fault)
+        self.generation.generation()
     }
 }
 
 impl MatrixArgs {
     /// How the campaign's cases are generated.
     pub fn generation(&self) -> Generation {
-        generation(self.tasks_only, self.faults, &self.fault)
+        self.generation.generation()
     }
 }
 
