@@ -3,7 +3,9 @@
 //! stopping or crashing it kills the node, which drops the agent and closes its vsock.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
@@ -36,7 +38,7 @@ pub struct FakeVmm {
     pub up: Liveness,
     /// A boot fault armed for the next boot: the extra delay, whether it fails, and its
     /// record for the history.
-    boot_fault: Mutex<Option<(std::time::Duration, bool, properties::Fault)>>,
+    boot_fault: Mutex<Option<(Duration, bool, properties::Fault)>>,
 }
 
 impl FakeVmm {
@@ -77,7 +79,7 @@ impl FakeVmm {
     }
 
     /// Makes the next boot take `delay` longer and, with `fails`, never come up.
-    pub fn arm_boot(&self, delay: std::time::Duration, fails: bool, record: properties::Fault) {
+    pub fn arm_boot(&self, delay: Duration, fails: bool, record: properties::Fault) {
         *self.boot_fault.lock().unwrap() = Some((delay, fails, record));
     }
 
@@ -190,9 +192,9 @@ impl Hypervisor for FakeVmm {
 pub struct SimHooks {
     pub timing: Arc<dyn Timing>,
     pub controls: Arc<Controls>,
-    failing: std::sync::atomic::AtomicBool,
+    failing: AtomicBool,
     /// Extra time the next hook run takes.
-    late: Mutex<Option<std::time::Duration>>,
+    late: Mutex<Option<Duration>>,
 }
 
 impl SimHooks {
@@ -200,20 +202,19 @@ impl SimHooks {
         SimHooks {
             timing,
             controls,
-            failing: std::sync::atomic::AtomicBool::new(false),
+            failing: AtomicBool::new(false),
             late: Mutex::new(None),
         }
     }
 
     /// The next hook run takes `delay` longer.
-    pub fn delay_next(&self, delay: std::time::Duration) {
+    pub fn delay_next(&self, delay: Duration) {
         *self.late.lock().unwrap() = Some(delay);
     }
 
     /// The next hook run fails.
     pub fn fail_next(&self) {
-        self.failing
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.failing.store(true, Ordering::Relaxed);
     }
 }
 
@@ -225,9 +226,7 @@ impl runtime_model::hooks::HookRunner for SimHooks {
         if let Some(delay) = late.filter(|_| !self.controls.is_healed()) {
             crate::clock::sleep(delay).await;
         }
-        let failing = self
-            .failing
-            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        let failing = self.failing.swap(false, Ordering::Relaxed);
         if failing && !self.controls.is_healed() {
             return Err(anyhow!(
                 "{stage:?} hook of {container_id} failed: exit status 1 (injected fault)"

@@ -2,6 +2,8 @@
 //! each applies one [`Fault`] through madsim's node controls or the world's gates, and
 //! records it in the history.
 
+use std::sync::Arc;
+
 use madsim::runtime::Handle;
 use runtime_model::profile::Program;
 use tracing::warn;
@@ -9,6 +11,7 @@ use tracing::warn;
 use super::{Fault, Link};
 use crate::agent::Armed;
 use crate::explore::case::Target;
+use crate::shim::Shim;
 use crate::world::World;
 
 impl World {
@@ -20,7 +23,7 @@ impl World {
             return;
         }
         self.containerd.recorder.fault(fault.record());
-        let Some(shim) = self.shims.get(usize::from(fault.pod()).wrapping_sub(1)) else {
+        let Some(shim) = self.shim(fault.pod()) else {
             return;
         };
         match *fault {
@@ -66,16 +69,12 @@ impl World {
     /// container process of the pod is killed with SIGKILL, as a host OOM kill would.
     pub fn crash_vm(&self, pod: u8) {
         if self.profile.program == Program::RuncV2 {
-            if let Some(agent) = self
-                .shims
-                .get(usize::from(pod).wrapping_sub(1))
-                .and_then(|s| s.vmm.agent())
-            {
+            if let Some(agent) = self.shim(pod).and_then(|s| s.vmm.agent()) {
                 agent.kill_all(crate::agent::SIGKILL);
             }
             return;
         }
-        if let Some(shim) = self.shims.get(usize::from(pod).wrapping_sub(1)) {
+        if let Some(shim) = self.shim(pod) {
             if shim.vmm.up.is_up() {
                 warn!(sid = %shim.sid, "VM crashed");
             }
@@ -92,7 +91,7 @@ impl World {
             fails,
         } = *fault
         {
-            if let Some(shim) = self.shims.get(usize::from(pod).wrapping_sub(1)) {
+            if let Some(shim) = self.shim(pod) {
                 shim.vmm.arm_boot(
                     std::time::Duration::from_millis(u64::from(delay_ms)),
                     fails,
@@ -100,6 +99,11 @@ impl World {
                 );
             }
         }
+    }
+
+    /// The shim of pod `pod` (1-based), if the world has that pod.
+    fn shim(&self, pod: u8) -> Option<&Arc<Shim>> {
+        self.shims.get(usize::from(pod).wrapping_sub(1))
     }
 
     /// Holds every message on pod `pod`'s `link` until [`World::heal`].
