@@ -120,6 +120,19 @@ pub enum ShutdownRule {
     NoContainerLeft,
 }
 
+/// How a reply's exit time is written while the process has not exited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnsetExitTime {
+    /// The field is left unset (runtime-rs 3.24.0 `service/src/task_service.rs`: the
+    /// state's `exited_at` is an `Option` mapped into the reply).
+    Omitted,
+    /// Go's zero `time.Time` (0001-01-01T00:00:00Z) written through `timestamppb.New`: the
+    /// Go shim's State, Delete and Wait (`containerd-shim-v2/service.go:552,684,1114`)
+    /// and the reference shim (containerd 1.7.34 `runtime/v2/runc/task/service.go`,
+    /// `protobuf.ToTimestamp`). containerd reads it back as the zero time, "no exit".
+    GoZeroTime,
+}
+
 /// A named set of behaviour switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
@@ -179,6 +192,7 @@ pub struct Profile {
     /// refuses it without stopping anything; only an agent failure stops (virtcontainers
     /// `container.go:1322-1337`).
     pub refused_start_stops: bool,
+    pub unset_exit_time: UnsetExitTime,
 }
 
 impl Profile {
@@ -203,6 +217,7 @@ impl Profile {
         pause_wrong_state_fails: false,
         wait_stops_sandbox: true,
         refused_start_stops: true,
+        unset_exit_time: UnsetExitTime::Omitted,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -233,6 +248,7 @@ impl Profile {
         pause_wrong_state_fails: true,
         wait_stops_sandbox: false,
         refused_start_stops: false,
+        unset_exit_time: UnsetExitTime::GoZeroTime,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every
@@ -250,11 +266,12 @@ impl Profile {
     };
 
     /// containerd's reference shim, containerd-shim-runc-v2 (containerd 1.7.34): the
-    /// judge of the properties. Only `program` matters; the Kata switches keep 3.24.0's
-    /// values and are never read.
+    /// judge of the properties. Only `program` and `unset_exit_time` matter; the Kata
+    /// switches keep 3.24.0's values and are never read.
     pub const RUNC_V2: Profile = Profile {
         name: "runc-v2",
         program: Program::RuncV2,
+        unset_exit_time: UnsetExitTime::GoZeroTime,
         ..Profile::RS_3_24
     };
 

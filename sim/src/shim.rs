@@ -136,7 +136,10 @@ impl Shim {
         let up = Liveness::new(false);
         let node_id = Arc::new(Mutex::new(None::<NodeId>));
         let process = ShimProcess {
-            service: Arc::new(TaskService::new(handler.clone())),
+            service: Arc::new(TaskService::new(
+                handler.clone(),
+                spec.profile.unset_exit_time,
+            )),
             events: Arc::new(Mutex::new(Some(events_rx))),
             addr: spec.addr,
             timing,

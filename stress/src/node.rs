@@ -234,7 +234,8 @@ pub fn shim(sid: &str, profile: Profile) -> Arc<TaskService> {
         shim_pid: 1000,
         resources: Arc::new(ResourceManager::default()),
     };
-    Arc::new(TaskService::new(Arc::new(RuntimeHandlerManager::new(
-        sid, events, ports, profile,
-    ))))
+    Arc::new(TaskService::new(
+        Arc::new(RuntimeHandlerManager::new(sid, events, ports, profile)),
+        profile.unset_exit_time,
+    ))
 }
