@@ -118,7 +118,9 @@ impl ShimConn {
                 message: s.message.clone(),
             }),
             Err(TtrpcError::Closed) => Outcome::Err(Failure::Closed),
-            Err(TtrpcError::DeadlineExceeded) => Outcome::Err(Failure::Timeout),
+            Err(TtrpcError::DeadlineExceeded | TtrpcError::Canceled) => {
+                Outcome::Err(Failure::Timeout)
+            }
         };
         self.recorder.returned(slot, outcome);
         result
@@ -607,6 +609,7 @@ impl Containerd {
                             exit.pid,
                             exit.exit_status,
                             exited_at_ns(&exit.exited_at),
+                            exited_at_ns(&env.timestamp),
                         );
                     }
                 }
