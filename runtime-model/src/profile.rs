@@ -231,6 +231,14 @@ pub struct Profile {
     pub refused_start_stops: bool,
     pub unset_exit_time: UnsetExitTime,
     pub event_publisher: EventPublisher,
+    /// Connect answers the task's pid (`connect_container`'s, per `pid_source`) as
+    /// `task_pid` and the shim process's own as `shim_pid` (runtime-rs 3.30.0, PR #12899,
+    /// commit b1393f03c4 "fix ConnectResponse to set both shim_pid and task_pid", issue
+    /// #9340; the Go shim answers `s.pid` and `s.hpid`, `service.go:938-958`). 3.24.0
+    /// writes `connect_container`'s pid as `shim_pid` and leaves `task_pid` 0
+    /// (`trans_into_shim.rs:313-328`), which containerd's Create then answers
+    /// (`services/tasks/local.go:254`, `shimTask.PID`).
+    pub connect_answers_task_pid: bool,
 }
 
 impl Profile {
@@ -257,6 +265,7 @@ impl Profile {
         refused_start_stops: true,
         unset_exit_time: UnsetExitTime::Omitted,
         event_publisher: EventPublisher::ShimCrate,
+        connect_answers_task_pid: false,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -289,6 +298,7 @@ impl Profile {
         refused_start_stops: false,
         unset_exit_time: UnsetExitTime::GoZeroTime,
         event_publisher: EventPublisher::GoKata,
+        connect_answers_task_pid: true,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every
@@ -302,6 +312,7 @@ impl Profile {
         shutdown_when_empty: false,
         pid_source: PidSource::VmmMasterTid,
         shutdown_without_instance: true,
+        connect_answers_task_pid: true,
         ..Profile::RS_3_24
     };
 
@@ -436,6 +447,7 @@ mod tests {
         p.shutdown_when_empty = true;
         p.pid_source = PidSource::ShimPid;
         p.shutdown_without_instance = false;
+        p.connect_answers_task_pid = false;
         assert_eq!(p, Profile::RS_3_24);
     }
 }

@@ -145,6 +145,7 @@ pub enum TaskRequest {
     ShutdownContainer(ShutdownRequest),
     PauseContainer(ContainerProcess),
     ResumeContainer(ContainerProcess),
+    ConnectContainer(ContainerProcess),
 }
 
 /// `TaskResponse`, one variant per [`TaskRequest`].
@@ -159,6 +160,15 @@ pub enum TaskResponse {
     ShutdownContainer(ShimExit),
     PauseContainer,
     ResumeContainer,
+    ConnectContainer(ConnectPids),
+}
+
+/// What a Connect answers, as the shim writes it into `ConnectResponse`: its own pid and
+/// the task's (0 when it sets none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectPids {
+    pub shim_pid: Pid,
+    pub task_pid: Pid,
 }
 
 /// What a Shutdown does to the shim process.

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::error;
 
-use crate::common::types::{Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
+use crate::common::types::{ConnectPids, Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
 use crate::common::{ContainerManager, RuntimePorts};
 use crate::profile::{Profile, ShutdownRule, Waiters};
 use crate::service::task_service::{error_status, TaskHandler};
@@ -251,6 +251,20 @@ impl RuntimeHandlerManager {
                     .await
                     .context("resume container")?;
                 TaskResponse::ResumeContainer
+            }
+            TaskRequest::ConnectContainer(process) => {
+                let pid = cm.connect_container(&process).await.context("connect")?;
+                TaskResponse::ConnectContainer(if self.profile.connect_answers_task_pid {
+                    ConnectPids {
+                        shim_pid: self.ports.shim_pid,
+                        task_pid: pid,
+                    }
+                } else {
+                    ConnectPids {
+                        shim_pid: pid,
+                        task_pid: 0,
+                    }
+                })
             }
         };
         Ok(resp)
