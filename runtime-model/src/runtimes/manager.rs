@@ -68,6 +68,7 @@ impl RuntimeHandlerManager {
             p.hooks.clone(),
             inner.msg_sender.clone(),
             p.resources.clone(),
+            self.profile,
         ));
         let container_manager = Arc::new(VirtContainerManager::new(
             &inner.id,
@@ -212,13 +213,24 @@ impl RuntimeHandlerManager {
             TaskRequest::WaitProcess(process) => {
                 let exit_status = cm.wait_process(&process).await.context("wait process")?;
                 if self.profile.wait_stops_sandbox && cm.is_sandbox_container(&process).await {
-                    if let Err(e) = sandbox.stop().await {
-                        error!(sid = %sandbox.sid, "failed to stop sandbox {:?}", e);
+                    sandbox.stop().await.context("stop sandbox")?;
+                    if self.profile.cleanup_once {
+                        // main (4.0.0, PR #13139, commit 478970131c): release the
+                        // sandbox's resources as soon as its container exits.
+                        sandbox.cleanup().await.context("cleanup sandbox")?;
                     }
                 }
                 TaskResponse::WaitProcess(exit_status)
             }
             TaskRequest::StartProcess(process) => {
+                if self.profile.rescan_network_before_start {
+                    if let Err(e) = sandbox.rescan_network().await {
+                        error!(
+                            sid = %sandbox.sid,
+                            "network rescan failed; container may lack networking: {:?}", e
+                        );
+                    }
+                }
                 let pid = match cm.start_process(&process).await {
                     Ok(pid) => pid,
                     Err(e) => {
