@@ -170,6 +170,26 @@ impl EventPublisher {
     }
 }
 
+/// Which task lifecycle events (TaskCreate, TaskStart, TaskDelete) the Kata shim
+/// publishes besides TaskExit, and how. (containerd-shim-runc-v2 publishes all three,
+/// with its own ordering: `reference_shim`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifecycleEvents {
+    /// None: runtime-rs 3.24.0 publishes TaskExit only.
+    None,
+    /// Each handler sends its event once its work is done, `msg_sender.send(..).await` on
+    /// the 8-slot channel; a failed send fails the request after the state changed
+    /// (runtime-rs 3.28.0, PR #12513, commits d2613025b7, 499e18c876, 2149fc0eee; main
+    /// `runtimes/src/manager.rs:553-564, 669-679, 749-758`). TaskStart is queued after
+    /// the waiter is spawned.
+    SentByHandler,
+    /// The Go shim queues TaskCreate in Create (`service.go:444`) and TaskDelete in Delete
+    /// (543) under `s.mu`; Start holds `eventSendMu` from its beginning until TaskStart is
+    /// queued (485-495), and the exit watcher queues TaskExit under it (`sendL`, 1133),
+    /// so no TaskExit is queued while a Start is under way.
+    GoEventSendMu,
+}
+
 /// A named set of behaviour switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
@@ -251,6 +271,7 @@ pub struct Profile {
     /// Start of a container first rescans the pod's network, an await with no lock held
     /// (runtime-rs 3.30.0, PR #12899, commit 19bb8746f8).
     pub rescan_network_before_start: bool,
+    pub lifecycle_events: LifecycleEvents,
 }
 
 impl Profile {
@@ -281,6 +302,7 @@ impl Profile {
         sandbox_stop_unlocked: false,
         cleanup_once: false,
         rescan_network_before_start: false,
+        lifecycle_events: LifecycleEvents::None,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -317,6 +339,7 @@ impl Profile {
         sandbox_stop_unlocked: false,
         cleanup_once: false,
         rescan_network_before_start: false,
+        lifecycle_events: LifecycleEvents::GoEventSendMu,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every
@@ -334,6 +357,7 @@ impl Profile {
         sandbox_stop_unlocked: true,
         cleanup_once: true,
         rescan_network_before_start: true,
+        lifecycle_events: LifecycleEvents::SentByHandler,
         ..Profile::RS_3_24
     };
 
@@ -472,6 +496,7 @@ mod tests {
         p.sandbox_stop_unlocked = false;
         p.cleanup_once = false;
         p.rescan_network_before_start = false;
+        p.lifecycle_events = LifecycleEvents::None;
         assert_eq!(p, Profile::RS_3_24);
     }
 }

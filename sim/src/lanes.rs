@@ -121,8 +121,8 @@ pub fn render(h: &History, focus: &Focus, hidden: &BTreeSet<String>) -> View {
     lanes.truncate(MAX_LANES);
     shown.retain(|&i| lanes.contains(&h.calls[i].lane));
     shown.truncate(MAX_CALLS);
-    // The events column: TaskExits and the guest's ground truth on the containers shown,
-    // and every fault.
+    // The events column: TaskExits, lifecycle events and the guest's ground truth on the
+    // containers shown, and every fault.
     let events: Vec<(usize, u64, String)> = h
         .events
         .iter()
@@ -136,6 +136,9 @@ pub fn render(h: &History, focus: &Focus, hidden: &BTreeSet<String>) -> View {
                     Some(code) => format!("guest: {} exited {code}", g.container),
                     None => format!("guest: {} died with its VM", g.container),
                 },
+                Event::Lifecycle(l) if containers.contains(&l.container) => {
+                    format!("{} {}", l.event.name(), l.container)
+                }
                 Event::Fault(f) => format!("fault: {f}"),
                 _ => return None,
             };

@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use properties::{Call, Event, Fault, FinalState, GuestExit, History, Op, Outcome, TaskExit};
+use properties::{
+    Call, Event, Fault, FinalState, GuestExit, History, Lifecycle, LifecycleEvent, Op, Outcome,
+    TaskExit,
+};
 use tracing::field::{Field, Visit};
 use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -156,6 +159,27 @@ impl Recorder {
             pid,
             exit_status,
             exited_at_ns,
+            at_ns,
+            published_ns,
+        }));
+    }
+
+    /// containerd received a TaskCreate, TaskStart or TaskDelete event.
+    pub fn lifecycle(
+        &self,
+        event: Lifecycle,
+        container: &str,
+        pid: u32,
+        published_ns: Option<u64>,
+    ) {
+        let at_ns = ns(sim_now());
+        let mut inner = self.inner.lock().unwrap();
+        inner.last_ns = at_ns;
+        (event, container, pid, at_ns, published_ns).hash(&mut inner.hasher);
+        inner.events.push(Event::Lifecycle(LifecycleEvent {
+            event,
+            container: container.to_string(),
+            pid,
             at_ns,
             published_ns,
         }));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
-use runtime_model::common::types::{ShimExit, TaskExit};
+use runtime_model::common::types::{ShimExit, TaskEvent};
 use runtime_model::profile::{EventPublisher, Program};
 use runtime_model::reference_shim;
 use runtime_model::resource::ResourceManager;
@@ -164,7 +164,7 @@ impl Shim {
 #[derive(Clone)]
 struct ShimProcess {
     service: Arc<TaskService>,
-    events: Arc<Mutex<Option<mpsc::Receiver<TaskExit>>>>,
+    events: Arc<Mutex<Option<mpsc::Receiver<TaskEvent>>>>,
     addr: SocketAddr,
     timing: Arc<dyn Timing>,
     containerd: ContainerdAddr,
@@ -248,7 +248,7 @@ impl ShimProcess {
 /// Connects to containerd's event service and runs the profile's publisher on it.
 async fn forward_events(
     publisher: EventPublisher,
-    events: mpsc::Receiver<TaskExit>,
+    events: mpsc::Receiver<TaskEvent>,
     containerd: ContainerdAddr,
     timing: Arc<dyn Timing>,
     gate: Gate,

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
 use runtime_model::agent::*;
-use runtime_model::common::types::TaskExit;
+use runtime_model::common::types::TaskEvent;
 use runtime_model::hooks::{HookRunner, HookStage};
 use runtime_model::hypervisor::Hypervisor;
 use runtime_model::resource::ResourceManager;
@@ -223,7 +223,7 @@ impl HookRunner for NoHooks {
 /// A pod's shim: the model's Task service, its events drained as containerd would.
 pub fn shim(sid: &str, profile: Profile) -> Arc<TaskService> {
     let capacity = profile.event_publisher.channel_capacity();
-    let (events, mut drain) = mpsc::channel::<TaskExit>(capacity);
+    let (events, mut drain) = mpsc::channel::<TaskEvent>(capacity);
     tokio::spawn(async move { while drain.recv().await.is_some() {} });
     let ports = RuntimePorts {
         agent: Arc::new(StdAgent::default()),

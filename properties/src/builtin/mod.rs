@@ -15,6 +15,7 @@ mod pid_agrees;
 mod resources_released_after_delete;
 mod run_does_not_panic;
 mod shutdown_waits_for_the_last_container;
+mod start_event_precedes_its_exit;
 mod state_in_delete_window;
 mod state_is_stopped_after_the_exit;
 mod state_never_errors_for_known_id;
@@ -36,6 +37,7 @@ pub use pid_agrees::PidAgrees;
 pub use resources_released_after_delete::ResourcesReleasedAfterDelete;
 pub use run_does_not_panic::RunDoesNotPanic;
 pub use shutdown_waits_for_the_last_container::ShutdownWaitsForTheLastContainer;
+pub use start_event_precedes_its_exit::StartEventPrecedesItsExit;
 pub use state_in_delete_window::StateInDeleteWindow;
 pub use state_is_stopped_after_the_exit::StateIsStoppedAfterTheExit;
 pub use state_never_errors_for_known_id::StateNeverErrorsForKnownId;
@@ -66,6 +68,7 @@ pub fn builtin() -> Vec<Box<dyn Property>> {
         Box::new(PidAgrees),
         Box::new(StateIsStoppedAfterTheExit),
         Box::new(StoppedStateCarriesTheExit),
+        Box::new(StartEventPrecedesItsExit),
     ]
 }
 

@@ -1,4 +1,5 @@
-//! Events containerd received from shims, and the faults a run injected.
+//! Events containerd received from shims, the faults a run injected, and the guest's
+//! ground truth.
 
 use super::fault::Fault;
 
@@ -40,6 +41,45 @@ pub enum Event {
     /// Ground truth from the guest: a container's process really ended (the fake agent
     /// saw it), which no shim reported yet.
     GuestExit(GuestExit),
+    /// `/tasks/create`, `/tasks/start` or `/tasks/delete`.
+    Lifecycle(LifecycleEvent),
+}
+
+/// Which lifecycle event a shim published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lifecycle {
+    /// `TaskCreate`.
+    Create,
+    /// `TaskStart`.
+    Start,
+    /// `TaskDelete`.
+    Delete,
+}
+
+impl Lifecycle {
+    /// The event's name: `TaskCreate`, `TaskStart` or `TaskDelete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lifecycle::Create => "TaskCreate",
+            Lifecycle::Start => "TaskStart",
+            Lifecycle::Delete => "TaskDelete",
+        }
+    }
+}
+
+/// A lifecycle event containerd received (`events/task.proto` `TaskCreate`, `TaskStart`,
+/// `TaskDelete`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleEvent {
+    pub event: Lifecycle,
+    /// The task (container) id.
+    pub container: String,
+    /// The pid the event carries.
+    pub pid: u32,
+    /// When containerd received it, in simulated ns.
+    pub at_ns: u64,
+    /// When the shim's publisher stamped it (see [`TaskExit::published_ns`]).
+    pub published_ns: Option<u64>,
 }
 
 /// A container's process ended in the guest: what really happened, for properties that
@@ -59,7 +99,7 @@ impl Event {
     pub fn as_task_exit(&self) -> Option<&TaskExit> {
         match self {
             Event::TaskExit(exit) => Some(exit),
-            Event::Fault(_) | Event::GuestExit(_) => None,
+            Event::Fault(_) | Event::GuestExit(_) | Event::Lifecycle(_) => None,
         }
     }
 
@@ -67,7 +107,7 @@ impl Event {
     pub fn as_guest_exit(&self) -> Option<&GuestExit> {
         match self {
             Event::GuestExit(exit) => Some(exit),
-            Event::TaskExit(_) | Event::Fault(_) => None,
+            Event::TaskExit(_) | Event::Fault(_) | Event::Lifecycle(_) => None,
         }
     }
 
@@ -75,7 +115,15 @@ impl Event {
     pub fn as_fault(&self) -> Option<&Fault> {
         match self {
             Event::Fault(fault) => Some(fault),
-            Event::TaskExit(_) | Event::GuestExit(_) => None,
+            Event::TaskExit(_) | Event::GuestExit(_) | Event::Lifecycle(_) => None,
+        }
+    }
+
+    /// The event as a [`LifecycleEvent`], if it is one.
+    pub fn as_lifecycle(&self) -> Option<&LifecycleEvent> {
+        match self {
+            Event::Lifecycle(event) => Some(event),
+            Event::TaskExit(_) | Event::Fault(_) | Event::GuestExit(_) => None,
         }
     }
 
@@ -85,6 +133,7 @@ impl Event {
             Event::TaskExit(exit) => exit.at_ns,
             Event::Fault(fault) => fault.at_ns,
             Event::GuestExit(exit) => exit.at_ns,
+            Event::Lifecycle(event) => event.at_ns,
         }
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 pub use call::Call;
 pub use clock::fmt_ns;
-pub use event::{Event, GuestExit, TaskExit};
+pub use event::{Event, GuestExit, Lifecycle, LifecycleEvent, TaskExit};
 pub use fault::{Fault, FaultKind};
 pub use final_state::FinalState;
 pub use op::{Op, TaskStatus};

@@ -193,6 +193,30 @@ pub struct TaskExit {
     pub exited_at: Option<SystemTime>,
 }
 
+/// An event the shim publishes, as it puts it into its event channel (runtime-rs
+/// `Message::new(Action::Event(..))` on `msg_sender`; the Go shims' `s.send`), with the
+/// fields of containerd's `events/task.proto` message the model fills.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskEvent {
+    /// `TaskCreate { container_id, bundle, pid }`.
+    Create {
+        container_id: String,
+        bundle: String,
+        pid: Pid,
+    },
+    /// `TaskStart { container_id, pid }`.
+    Start { container_id: String, pid: Pid },
+    /// `TaskDelete { container_id, pid, exit_status, exited_at }`.
+    Delete {
+        container_id: String,
+        pid: Pid,
+        exit_status: i32,
+        exited_at: Option<SystemTime>,
+    },
+    /// `TaskExit`.
+    Exit(TaskExit),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,8 @@ use crate::agent::{
 };
 use crate::common::types::{
     ConnectPids, ContainerConfig, ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo,
-    ProcessStatus, ProcessType, ShimExit, ShutdownRequest, TaskExit, TaskRequest, TaskResponse,
+    ProcessStatus, ProcessType, ShimExit, ShutdownRequest, TaskEvent, TaskExit, TaskRequest,
+    TaskResponse,
 };
 use crate::common::RuntimePorts;
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
@@ -34,6 +35,11 @@ pub struct Container {
     pub id: String,
     pub bundle: String,
     pub init: Arc<Init>,
+    /// Held by Create until its TaskCreate and by Start until its TaskStart is queued;
+    /// the reaper takes it to handle an exit. It stands for `preStart`/`handleStarted`
+    /// (`service.go:155-219`): an exit during Create or Start is handled (`SetExited`,
+    /// TaskExit) only after that call's event.
+    lifecycle: Arc<Mutex<()>>,
 }
 
 struct Guarded {
@@ -53,11 +59,11 @@ pub struct Service {
     hypervisor: Arc<dyn Hypervisor>,
     resources: Arc<ResourceManager>,
     shim_pid: Pid,
-    events: mpsc::Sender<TaskExit>,
+    events: mpsc::Sender<TaskEvent>,
 }
 
 impl Service {
-    pub fn new(ports: &RuntimePorts, events: mpsc::Sender<TaskExit>) -> Service {
+    pub fn new(ports: &RuntimePorts, events: mpsc::Sender<TaskEvent>) -> Service {
         Service {
             mu: Mutex::new(Guarded {
                 containers: HashMap::new(),
@@ -137,15 +143,30 @@ impl Service {
             self.agent.clone(),
             self.resources.clone(),
         ));
+        let lifecycle = Arc::new(Mutex::new(()));
+        let creating = lifecycle.clone().lock_owned().await;
         g.containers.insert(
             id.clone(),
             Arc::new(Container {
                 id: id.clone(),
-                bundle: config.bundle,
+                bundle: config.bundle.clone(),
                 init: init.clone(),
+                lifecycle: lifecycle.clone(),
             }),
         );
-        tokio::spawn(reap(id, init, self.agent.clone(), self.events.clone()));
+        let reaper = Reaper {
+            agent: self.agent.clone(),
+            events: self.events.clone(),
+            lifecycle,
+        };
+        tokio::spawn(reaper.reap(id.clone(), init));
+        let created = TaskEvent::Create {
+            container_id: id,
+            bundle: config.bundle,
+            pid,
+        };
+        self.publish(created).await;
+        drop(creating);
         Ok(pid)
     }
 
@@ -163,8 +184,21 @@ impl Service {
             .into());
         }
         let init = Self::process(&c, process)?;
+        let _starting = c.lifecycle.lock().await;
         init.start().await?;
+        let started = TaskEvent::Start {
+            container_id: c.id.clone(),
+            pid: init.pid,
+        };
+        self.publish(started).await;
         Ok(init.pid)
+    }
+
+    /// `s.send`: queue an event for the publisher (a closed channel is only logged).
+    async fn publish(&self, event: TaskEvent) {
+        if self.events.send(event).await.is_err() {
+            error!("failed to queue an event: event channel closed");
+        }
     }
 
     /// State (416-456): status, then pid, exit status and exit time, each read on its
@@ -192,12 +226,20 @@ impl Service {
         let init = Self::process(&c, process)?;
         init.delete().await?;
         self.mu.lock().await.containers.remove(&c.id);
+        let (exit_status, exited_at) = (init.exit_status().await, init.exited_at().await);
+        let deleted = TaskEvent::Delete {
+            container_id: c.id.clone(),
+            pid: init.pid,
+            exit_status,
+            exited_at,
+        };
+        self.publish(deleted).await;
         Ok(ProcessStateInfo {
             container_id: c.id.clone(),
             pid: init.pid,
             status: ProcessStatus::Stopped,
-            exit_status: init.exit_status().await,
-            exited_at: init.exited_at().await,
+            exit_status,
+            exited_at,
             ..ProcessStateInfo::default()
         })
     }
@@ -229,35 +271,45 @@ impl Service {
 }
 
 /// The reaper for one init process (`processExits` 651-688 -> `handleInitExit` 703-745
-/// -> `handleProcessExit` 747-764): on the exit, `SetExited`, then TaskExit. With no
-/// exec processes the init exit is published at once. A guest process that vanished
-/// without an exit (removed while created) publishes nothing.
-async fn reap(id: String, init: Arc<Init>, agent: Arc<dyn Agent>, events: mpsc::Sender<TaskExit>) {
-    let req = WaitProcessRequest {
-        process_id: ContainerProcessID {
-            container_id: ContainerID {
-                container_id: id.clone(),
+/// -> `handleProcessExit` 747-764): on the exit, once no Create or Start of the container
+/// is under way (their event goes first), `SetExited`, then TaskExit. With no exec
+/// processes the init exit is published at once. A guest process that vanished without
+/// an exit (removed while created) publishes nothing.
+struct Reaper {
+    agent: Arc<dyn Agent>,
+    events: mpsc::Sender<TaskEvent>,
+    lifecycle: Arc<Mutex<()>>,
+}
+
+impl Reaper {
+    async fn reap(self, id: String, init: Arc<Init>) {
+        let req = WaitProcessRequest {
+            process_id: ContainerProcessID {
+                container_id: ContainerID {
+                    container_id: id.clone(),
+                },
+                exec_id: String::new(),
             },
-            exec_id: String::new(),
-        },
-    };
-    let code = match agent.wait_process(req).await {
-        Ok(resp) => resp.status,
-        Err(e) => {
-            info!(container_id = %id, "no exit to reap: {e:#}");
-            return;
+        };
+        let code = match self.agent.wait_process(req).await {
+            Ok(resp) => resp.status,
+            Err(e) => {
+                info!(container_id = %id, "no exit to reap: {e:#}");
+                return;
+            }
+        };
+        let _handling = self.lifecycle.lock().await;
+        init.set_exited(code).await;
+        let exit = TaskExit {
+            container_id: id.clone(),
+            id: id.clone(),
+            pid: init.pid,
+            exit_status: code,
+            exited_at: init.exited_at().await,
+        };
+        if self.events.send(TaskEvent::Exit(exit)).await.is_err() {
+            error!(container_id = %id, "failed to send TaskExit: event channel closed");
         }
-    };
-    init.set_exited(code).await;
-    let exit = TaskExit {
-        container_id: id.clone(),
-        id: id.clone(),
-        pid: init.pid,
-        exit_status: code,
-        exited_at: init.exited_at().await,
-    };
-    if events.send(exit).await.is_err() {
-        error!(container_id = %id, "failed to send TaskExit: event channel closed");
     }
 }
 

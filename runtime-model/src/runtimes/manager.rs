@@ -6,9 +6,11 @@ use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::error;
 
-use crate::common::types::{ConnectPids, Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
+use crate::common::types::{
+    ConnectPids, Pid, ShimExit, TaskEvent, TaskRequest, TaskResponse,
+};
 use crate::common::{ContainerManager, RuntimePorts};
-use crate::profile::{Profile, ShutdownRule, Waiters};
+use crate::profile::{LifecycleEvents, Profile, ShutdownRule, Waiters};
 use crate::service::task_service::{error_status, TaskHandler};
 use crate::virt_container::{VirtContainerManager, VirtSandbox};
 
@@ -20,7 +22,7 @@ pub struct RuntimeInstance {
 
 struct RuntimeHandlerManagerInner {
     id: String,
-    msg_sender: mpsc::Sender<TaskExit>,
+    msg_sender: mpsc::Sender<TaskEvent>,
     runtime_instance: Option<Arc<RuntimeInstance>>,
 }
 
@@ -36,7 +38,7 @@ pub struct RuntimeHandlerManager {
 impl RuntimeHandlerManager {
     pub fn new(
         id: &str,
-        msg_sender: mpsc::Sender<TaskExit>,
+        msg_sender: mpsc::Sender<TaskEvent>,
         ports: RuntimePorts,
         profile: Profile,
     ) -> RuntimeHandlerManager {
@@ -150,20 +152,47 @@ impl RuntimeHandlerManager {
                 .start()
                 .await
                 .context("start sandbox in task handler")?;
-            let container_id = config.container_id.clone();
+            let (container_id, bundle) = (config.container_id.clone(), config.bundle.clone());
             let shim_pid = instance
                 .container_manager
                 .create_container(config)
                 .await
                 .context("create container")?;
             if self.profile.waiters == Waiters::CreateAndStart {
-                Self::spawn_waiter(&instance, container_id, shim_pid);
+                Self::spawn_waiter(&instance, container_id.clone(), shim_pid);
             }
+            let created = TaskEvent::Create {
+                container_id,
+                bundle,
+                pid: shim_pid,
+            };
+            self.publish_lifecycle(created, "send task create event")
+                .await?;
             Ok(TaskResponse::CreateContainer(shim_pid))
         } else {
             self.handler_task_request(req)
                 .await
                 .context("handler TaskRequest")
+        }
+    }
+
+    /// Queues a lifecycle event as `profile.lifecycle_events` says: main sends it and a
+    /// closed channel fails the request with `context`; the Go shim's channel send cannot
+    /// fail (a closed channel here is only logged); 3.24.0 publishes none.
+    async fn publish_lifecycle(&self, event: TaskEvent, context: &'static str) -> Result<()> {
+        if self.profile.lifecycle_events == LifecycleEvents::None {
+            return Ok(());
+        }
+        let msg_sender = self.inner.read().await.msg_sender.clone();
+        let sent = msg_sender.send(event).await;
+        match self.profile.lifecycle_events {
+            LifecycleEvents::SentByHandler => sent.context(context),
+            _ => {
+                if sent.is_err() {
+                    error!("{context}: event channel closed");
+                }
+                Ok(())
+            }
         }
     }
 
@@ -201,7 +230,16 @@ impl RuntimeHandlerManager {
         let resp = match req {
             TaskRequest::CreateContainer(_) => unreachable!("handled by handler_task_message"),
             TaskRequest::DeleteProcess(process) => {
-                TaskResponse::DeleteProcess(cm.delete_process(&process).await.context("do delete")?)
+                let deleted = cm.delete_process(&process).await.context("do delete")?;
+                let event = TaskEvent::Delete {
+                    container_id: process.container_id.clone(),
+                    pid: deleted.pid,
+                    exit_status: deleted.exit_status,
+                    exited_at: deleted.exited_at,
+                };
+                self.publish_lifecycle(event, "send task delete event")
+                    .await?;
+                TaskResponse::DeleteProcess(deleted)
             }
             TaskRequest::StateProcess(process) => TaskResponse::StateProcess(
                 cm.state_process(&process).await.context("state process")?,
@@ -223,6 +261,12 @@ impl RuntimeHandlerManager {
                 TaskResponse::WaitProcess(exit_status)
             }
             TaskRequest::StartProcess(process) => {
+                // Go `service.go:485-487`: held so the start events are queued before any
+                // exit event.
+                let _event_send = match self.profile.lifecycle_events {
+                    LifecycleEvents::GoEventSendMu => Some(cm.event_send_mu.clone().lock_owned().await),
+                    _ => None,
+                };
                 if self.profile.rescan_network_before_start {
                     if let Err(e) = sandbox.rescan_network().await {
                         error!(
@@ -243,6 +287,12 @@ impl RuntimeHandlerManager {
                 if self.profile.waiters == Waiters::CreateAndStart {
                     Self::spawn_waiter(&instance, process.container_id.clone(), pid);
                 }
+                let started = TaskEvent::Start {
+                    container_id: process.container_id.clone(),
+                    pid,
+                };
+                self.publish_lifecycle(started, "send task start event")
+                    .await?;
                 TaskResponse::StartProcess(pid)
             }
             TaskRequest::ShutdownContainer(req) => {

@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::{error, info, warn};
 
 use crate::agent::{Agent, CreateSandboxRequest};
-use crate::common::types::{ContainerProcess, Pid, TaskExit};
+use crate::common::types::{ContainerProcess, Pid, TaskEvent, TaskExit};
 use crate::common::ContainerManager;
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
@@ -29,7 +29,7 @@ pub struct VirtSandbox {
     pub hypervisor: Arc<dyn Hypervisor>,
     pub hooks: Arc<dyn HookRunner>,
     /// TaskExit events to containerd (`msg_sender` upstream).
-    pub msg_sender: mpsc::Sender<TaskExit>,
+    pub msg_sender: mpsc::Sender<TaskEvent>,
     /// The sandbox's host resources, released by `shutdown`'s cleanup.
     pub resources: Arc<ResourceManager>,
     /// Whether `cleanup` has run (main's `inner.cleaned`; read only with
@@ -44,7 +44,7 @@ impl VirtSandbox {
         agent: Arc<dyn Agent>,
         hypervisor: Arc<dyn Hypervisor>,
         hooks: Arc<dyn HookRunner>,
-        msg_sender: mpsc::Sender<TaskExit>,
+        msg_sender: mpsc::Sender<TaskEvent>,
         resources: Arc<ResourceManager>,
         profile: Profile,
     ) -> VirtSandbox {
@@ -211,7 +211,7 @@ impl VirtSandbox {
             exit_status: exit_status.exit_code,
             exited_at: exit_status.exit_time,
         };
-        if self.msg_sender.send(event).await.is_err() {
+        if self.msg_sender.send(TaskEvent::Exit(event)).await.is_err() {
             error!(sid = %self.sid, "failed to send TaskExit: event channel closed");
         }
     }

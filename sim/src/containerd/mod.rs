@@ -22,7 +22,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use containerd_shim_protos::api::{self, Empty};
-use containerd_shim_protos::events::task::TaskExit as TaskExitEvent;
+use containerd_shim_protos::events::task::{
+    TaskCreate, TaskDelete, TaskExit as TaskExitEvent, TaskStart,
+};
+use containerd_shim_protos::shim::event::Envelope;
 use containerd_shim_protos::protobuf::{self, well_known_types::timestamp::Timestamp, Message};
 use containerd_shim_protos::ttrpc;
 use rand::seq::SliceRandom;
@@ -33,7 +36,7 @@ use crate::net::rpc::{Handler, Liveness};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcError, TtrpcHandler};
 use crate::recorder::Recorder;
 pub use errdefs::CtrdError;
-use properties::{Code, Failure, Op, Outcome, Reply, TaskStatus};
+use properties::{Code, Failure, Lifecycle, Op, Outcome, Reply, TaskStatus};
 pub use rules::ErrClass;
 
 /// `io.containerd.timeout.task.state`.
@@ -627,6 +630,32 @@ impl Containerd {
         }
     }
 
+    /// Records the event an envelope carries (TaskExit, TaskCreate, TaskStart, TaskDelete).
+    fn record_event(&self, env: &Envelope) {
+        let published_ns = exited_at_ns(&env.timestamp);
+        let Some(any) = env.event.as_ref() else {
+            return;
+        };
+        if let Ok(Some(exit)) = any.unpack::<TaskExitEvent>() {
+            self.recorder.task_exit(
+                &exit.id,
+                exit.pid,
+                exit.exit_status,
+                exited_at_ns(&exit.exited_at),
+                published_ns,
+            );
+        } else if let Ok(Some(e)) = any.unpack::<TaskCreate>() {
+            self.recorder
+                .lifecycle(Lifecycle::Create, &e.container_id, e.pid, published_ns);
+        } else if let Ok(Some(e)) = any.unpack::<TaskStart>() {
+            self.recorder
+                .lifecycle(Lifecycle::Start, &e.container_id, e.pid, published_ns);
+        } else if let Ok(Some(e)) = any.unpack::<TaskDelete>() {
+            self.recorder
+                .lifecycle(Lifecycle::Delete, &e.container_id, e.pid, published_ns);
+        }
+    }
+
     /// The handler of containerd's ttrpc event service (Events.Forward from the shims).
     pub fn events_handler(self: &Arc<Self>) -> Handler {
         let me = self.clone();
@@ -634,18 +663,7 @@ impl Containerd {
             let me = me.clone();
             Box::pin(async move {
                 if let Ok(fwd) = api::ForwardRequest::parse_from_bytes(&req.payload) {
-                    let env = fwd.envelope.get_or_default();
-                    if let Some(Ok(Some(exit))) =
-                        env.event.as_ref().map(|a| a.unpack::<TaskExitEvent>())
-                    {
-                        me.recorder.task_exit(
-                            &exit.id,
-                            exit.pid,
-                            exit.exit_status,
-                            exited_at_ns(&exit.exited_at),
-                            exited_at_ns(&env.timestamp),
-                        );
-                    }
+                    me.record_event(fwd.envelope.get_or_default());
                 }
                 let mut r = ttrpc::Response::new();
                 r.set_status(ttrpc::get_status(ttrpc::Code::OK, ""));

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use containerd_shim_protos::api::{Empty, ForwardRequest};
-use runtime_model::common::types::TaskExit;
+use runtime_model::common::types::TaskEvent;
 use tokio::sync::mpsc;
 use tracing::error;
 
@@ -59,14 +59,14 @@ struct Context {
 
 /// The forwarding goroutine: `Publish` each event in turn.
 pub(super) async fn run(
-    mut events: mpsc::Receiver<TaskExit>,
+    mut events: mpsc::Receiver<TaskEvent>,
     client: Arc<TtrpcClient>,
     caller: Caller,
 ) {
     let (requeue, requeued) = mpsc::channel(QUEUE_SIZE);
     tokio::spawn(process_queue(client.clone(), requeue.clone(), requeued));
     let mut clock = EnvelopeClock::default();
-    while let Some(exit) = events.recv().await {
+    while let Some(event) = events.recv().await {
         let context = match caller {
             Caller::KataForwarder => Some(Context {
                 deadline: SystemTime::now() + crate::clock::to_madsim(GO_FORWARD_TIMEOUT),
@@ -75,7 +75,7 @@ pub(super) async fn run(
             Caller::RuncForward => None,
         };
         let mut item = Item {
-            req: forward_request(&exit, clock.stamp()),
+            req: forward_request(&event, clock.stamp()),
             count: 0,
             context,
         };
@@ -109,7 +109,8 @@ async fn process_queue(
 ) {
     while let Some(item) = requeued.recv().await {
         if item.count > MAX_REQUEUE {
-            error!("evicting /tasks/exit from queue because of retry count");
+            let topic = &item.req.envelope.topic;
+            error!("evicting {topic} from queue because of retry count");
             continue;
         }
         if let Err(e) = forward(&client, &item).await {

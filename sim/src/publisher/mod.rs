@@ -13,11 +13,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use containerd_shim_protos::api::ForwardRequest;
-use containerd_shim_protos::events::task::TaskExit as TaskExitEvent;
+use containerd_shim_protos::events::task::{
+    TaskCreate, TaskDelete, TaskExit as TaskExitEvent, TaskStart,
+};
 use containerd_shim_protos::protobuf::well_known_types::any::Any;
+use containerd_shim_protos::protobuf::MessageFull;
 use containerd_shim_protos::shim::event::Envelope;
-use containerd_shim_protos::topics::TASK_EXIT_EVENT_TOPIC;
-use runtime_model::common::types::TaskExit;
+use containerd_shim_protos::topics::{
+    TASK_CREATE_EVENT_TOPIC, TASK_DELETE_EVENT_TOPIC, TASK_EXIT_EVENT_TOPIC,
+    TASK_START_EVENT_TOPIC,
+};
+use runtime_model::common::types::{TaskEvent, TaskExit};
 use runtime_model::profile::EventPublisher;
 use tokio::sync::mpsc;
 
@@ -37,7 +43,7 @@ const MAX_REQUEUE: u32 = 5;
 /// drops its sender.
 pub async fn publish(
     publisher: EventPublisher,
-    events: mpsc::Receiver<TaskExit>,
+    events: mpsc::Receiver<TaskEvent>,
     client: TtrpcClient,
 ) {
     let client = Arc::new(client);
@@ -71,20 +77,64 @@ impl EnvelopeClock {
     }
 }
 
-/// The Forward request of `exit`, its envelope stamped `at` (namespace `k8s.io`, topic
-/// `/tasks/exit`).
-fn forward_request(exit: &TaskExit, at: SystemTime) -> ForwardRequest {
+/// An event's topic and its message packed as containerd's `events/task.proto` has it.
+fn packed(event: &TaskEvent) -> (&'static str, Option<Any>) {
+    fn pack<M: MessageFull>(topic: &'static str, m: &M) -> (&'static str, Option<Any>) {
+        (topic, Any::pack(m).ok())
+    }
+    match event {
+        TaskEvent::Create {
+            container_id,
+            bundle,
+            pid,
+        } => {
+            let mut e = TaskCreate::new();
+            e.container_id = container_id.clone();
+            e.bundle = bundle.clone();
+            e.pid = *pid;
+            pack(TASK_CREATE_EVENT_TOPIC, &e)
+        }
+        TaskEvent::Start { container_id, pid } => {
+            let mut e = TaskStart::new();
+            e.container_id = container_id.clone();
+            e.pid = *pid;
+            pack(TASK_START_EVENT_TOPIC, &e)
+        }
+        TaskEvent::Delete {
+            container_id,
+            pid,
+            exit_status,
+            exited_at,
+        } => {
+            let mut e = TaskDelete::new();
+            e.container_id = container_id.clone();
+            e.pid = *pid;
+            e.exit_status = *exit_status as u32;
+            e.exited_at = exited_at.map(Into::into).into();
+            pack(TASK_DELETE_EVENT_TOPIC, &e)
+        }
+        TaskEvent::Exit(exit) => pack(TASK_EXIT_EVENT_TOPIC, &exit_message(exit)),
+    }
+}
+
+fn exit_message(exit: &TaskExit) -> TaskExitEvent {
     let mut event = TaskExitEvent::new();
     event.container_id = exit.container_id.clone();
     event.id = exit.id.clone();
     event.pid = exit.pid;
     event.exit_status = exit.exit_status as u32;
     event.exited_at = exit.exited_at.map(Into::into).into();
+    event
+}
+
+/// The Forward request of `event`, its envelope stamped `at` (namespace `k8s.io`).
+fn forward_request(event: &TaskEvent, at: SystemTime) -> ForwardRequest {
+    let (topic, any) = packed(event);
     let mut envelope = Envelope::new();
     envelope.timestamp = Some(at.into()).into();
     envelope.namespace = "k8s.io".into();
-    envelope.topic = TASK_EXIT_EVENT_TOPIC.into();
-    envelope.event = Any::pack(&event).ok().into();
+    envelope.topic = topic.into();
+    envelope.event = any.into();
     let mut req = ForwardRequest::new();
     req.envelope = Some(envelope).into();
     req
@@ -96,15 +146,16 @@ mod tests {
 
     #[test]
     fn a_stamp_is_kept_by_the_request_and_never_repeats() {
-        let exit = TaskExit {
+        let exit = TaskEvent::Exit(TaskExit {
             container_id: "c".into(),
             id: "c".into(),
             pid: 7,
             exit_status: 137,
             exited_at: None,
-        };
+        });
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(3);
         let req = forward_request(&exit, at);
+        assert_eq!(req.envelope.topic, "/tasks/exit");
         let stamp = req.envelope.timestamp.as_ref().unwrap();
         assert_eq!((stamp.seconds, stamp.nanos), (3, 0));
         let mut clock = EnvelopeClock::default();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use containerd_shim_protos::api::{Empty, ForwardRequest};
-use runtime_model::common::types::TaskExit;
+use runtime_model::common::types::TaskEvent;
 use tokio::sync::mpsc;
 use tracing::{debug, error};
 
@@ -32,13 +32,13 @@ struct Item {
 }
 
 /// The manager's loop: stamp each event and push it into the publisher's queue.
-pub(super) async fn run(mut events: mpsc::Receiver<TaskExit>, client: Arc<TtrpcClient>) {
+pub(super) async fn run(mut events: mpsc::Receiver<TaskEvent>, client: Arc<TtrpcClient>) {
     let (queue, items) = mpsc::channel(QUEUE_SIZE);
     tokio::spawn(process_queue(client, queue.clone(), items));
     let mut clock = EnvelopeClock::default();
-    while let Some(exit) = events.recv().await {
+    while let Some(event) = events.recv().await {
         let item = Item {
-            req: forward_request(&exit, clock.stamp()),
+            req: forward_request(&event, clock.stamp()),
             count: 0,
         };
         push(&queue, item).await;

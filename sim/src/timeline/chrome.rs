@@ -93,6 +93,13 @@ pub fn trace_events(history: &History, marks: &[Mark], evidence: &Evidence, abou
                 format!("fault: {f}"),
                 json!({"event": i, "kind": f.kind, "sandbox": f.sandbox}),
             ),
+            Event::Lifecycle(l) => (
+                CONTAINERD.to_string(),
+                "lifecycle events",
+                "event",
+                format!("{} {}", l.event.name(), l.container),
+                json!({"event": i, "pid": l.pid}),
+            ),
             Event::GuestExit(g) => (
                 CONTAINERD.to_string(),
                 "guest exits (ground truth)",

@@ -237,7 +237,7 @@ fn rounded(mut h: History) -> History {
     }
     for exit in h.events.iter_mut().filter_map(|e| match e {
         Event::TaskExit(exit) => Some(exit),
-        Event::Fault(_) | Event::GuestExit(_) => None,
+        Event::Fault(_) | Event::GuestExit(_) | Event::Lifecycle(_) => None,
     }) {
         round(&mut exit.at_ns);
         exit.exited_at_ns.iter_mut().for_each(round);

@@ -22,12 +22,12 @@ use super::ContainerMap;
 use crate::agent::Agent;
 use crate::common::types::{
     ContainerConfig, ContainerProcess, KillRequest, Pid, ProcessExitStatus, ProcessStateInfo,
-    ProcessStatus, ProcessType, ShutdownRequest, TaskExit,
+    ProcessStatus, ProcessType, ShutdownRequest, TaskEvent,
 };
 use crate::common::{ContainerManager, Error};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::Hypervisor;
-use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile, Waiters};
+use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile, Waiters, LifecycleEvents};
 use crate::sync::held::held;
 
 pub struct VirtContainerManager {
@@ -43,8 +43,11 @@ pub struct VirtContainerManager {
     pub profile: Profile,
     /// Go profile only: the one service mutex (`s.mu`).
     pub service_mutex: Option<Arc<Mutex<()>>>,
-    /// The runtime's TaskExit channel (Go profile: the exit watcher publishes on it).
-    pub msg_sender: mpsc::Sender<TaskExit>,
+    /// The runtime's event channel (Go profile: the exit watcher publishes on it).
+    pub msg_sender: mpsc::Sender<TaskEvent>,
+    /// Go profile only (`lifecycle_events = GoEventSendMu`): `s.eventSendMu`, held by a
+    /// Start until its TaskStart is queued and by the exit watcher to queue a TaskExit.
+    pub event_send_mu: Arc<Mutex<()>>,
 }
 
 impl VirtContainerManager {
@@ -54,7 +57,7 @@ impl VirtContainerManager {
         ports: &RuntimePorts,
         profile: Profile,
         service_mutex: Option<Arc<Mutex<()>>>,
-        msg_sender: mpsc::Sender<TaskExit>,
+        msg_sender: mpsc::Sender<TaskEvent>,
     ) -> VirtContainerManager {
         VirtContainerManager {
             sid: sid.to_string(),
@@ -67,6 +70,7 @@ impl VirtContainerManager {
             profile,
             service_mutex,
             msg_sender,
+            event_send_mu: Arc::new(Mutex::new(())),
         }
     }
 
@@ -80,6 +84,8 @@ impl VirtContainerManager {
             recovers: self.profile.exit_watcher_recovers,
             reaper: (self.profile.waiters == Waiters::WatcherReaps).then(|| Reaper {
                 events: self.msg_sender.clone(),
+                event_send_mu: (self.profile.lifecycle_events == LifecycleEvents::GoEventSendMu)
+                    .then(|| self.event_send_mu.clone()),
                 hypervisor: self.hypervisor.clone(),
                 sid: self.sid.clone(),
             }),

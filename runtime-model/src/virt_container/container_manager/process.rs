@@ -10,7 +10,7 @@ use tracing::{error, info};
 use super::ContainerMap;
 use crate::agent::{Agent, ContainerID, ContainerProcessID, WaitProcessRequest};
 use crate::common::types::{
-    ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus, TaskExit,
+    ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus, TaskEvent, TaskExit,
 };
 use crate::hypervisor::Hypervisor;
 use crate::sync::held::held;
@@ -161,7 +161,9 @@ pub struct ExitWatcherContext {
 /// What the Go exit watcher needs to reap an exit itself (`wait.go:24-112`).
 pub struct Reaper {
     /// Where `cReap` sends the TaskExit (`s.ec`).
-    pub events: mpsc::Sender<TaskExit>,
+    pub events: mpsc::Sender<TaskEvent>,
+    /// `s.eventSendMu`, taken to queue the TaskExit (`sendL`), when the profile models it.
+    pub event_send_mu: Option<Arc<tokio::sync::Mutex<()>>>,
     /// The sandbox's VM, stopped when the sandbox container exits (`wait.go:70-83`).
     pub hypervisor: Arc<dyn Hypervisor>,
     pub sid: String,
@@ -294,7 +296,11 @@ impl ExitWatcher {
             exit_status: exit_code,
             exited_at: exit_time,
         };
-        if reaper.events.send(exit).await.is_err() {
+        let _send = match &reaper.event_send_mu {
+            Some(mu) => Some(mu.lock().await),
+            None => None,
+        };
+        if reaper.events.send(TaskEvent::Exit(exit)).await.is_err() {
             error!("failed to send TaskExit: event channel closed");
         }
     }
