@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::builtin::{builtin, builtin_sometimes};
 use crate::history::History;
+use crate::index::ContainerIndex;
 use crate::judgement::{Judgement, Violation};
 use crate::property::{Property, Sometimes, Verdict};
 
@@ -143,11 +144,13 @@ impl Catalog {
     }
 
     /// Checks every property and tries every sometimes situation on `h`, in catalog
-    /// order. Pure: the same history gets the same judgement.
+    /// order, with one [`ContainerIndex`] of `h` for all of them. Pure: the same history
+    /// gets the same judgement.
     pub fn judge(&self, h: &History) -> Judgement {
+        let index = ContainerIndex::new(h);
         let violations = self
             .properties()
-            .filter_map(|p| match p.check(h) {
+            .filter_map(|p| match p.check_indexed(h, &index) {
                 Verdict::Pass => None,
                 Verdict::Violation {
                     explanation,
@@ -164,7 +167,7 @@ impl Catalog {
             .collect();
         let hits = self
             .sometimes()
-            .filter(|s| s.hit(h))
+            .filter(|s| s.hit_indexed(h, &index))
             .map(|s| s.name())
             .collect();
         Judgement { violations, hits }

@@ -2,6 +2,7 @@
 //! hold, and "sometimes" situations a campaign of runs should reach at least once.
 
 use crate::history::History;
+use crate::index::ContainerIndex;
 
 /// A property every run's history must satisfy.
 ///
@@ -15,6 +16,12 @@ pub trait Property: Send + Sync {
     fn contract(&self) -> &'static str;
     /// Judges one history.
     fn check(&self, h: &History) -> Verdict;
+    /// Judges one history given `index`, the [`ContainerIndex`] of `h` (a catalog builds
+    /// it once for all its properties): the same verdict as [`Property::check`]. The
+    /// default ignores the index; a property that groups calls by container overrides it.
+    fn check_indexed<'h>(&self, h: &'h History, _index: &ContainerIndex<'h>) -> Verdict {
+        self.check(h)
+    }
 }
 
 /// The outcome of checking one [`Property`] against one [`History`].
@@ -59,4 +66,10 @@ pub trait Sometimes: Send + Sync {
     fn name(&self) -> &'static str;
     /// Whether this history reaches the situation.
     fn hit(&self, h: &History) -> bool;
+    /// Whether this history reaches the situation, given `index`, the
+    /// [`ContainerIndex`] of `h`: the same answer as [`Sometimes::hit`] (see
+    /// [`Property::check_indexed`]).
+    fn hit_indexed<'h>(&self, h: &'h History, _index: &ContainerIndex<'h>) -> bool {
+        self.hit(h)
+    }
 }

@@ -3,11 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use tracing::Level;
-use tracing::Subscriber;
+use tracing::subscriber::Interest;
+use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::filter::{filter_fn, LevelFilter};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::recorder::{LogTally, TallyLayer};
@@ -67,12 +67,19 @@ pub fn subscriber(
     captured: &Captured,
     timeline: Option<&Timeline>,
 ) -> Box<dyn Subscriber + Send + Sync> {
-    // The tally reads warning and error events only: madsim's task spans (at ERROR
-    // level, entered on every poll) stay disabled unless a log is written.
-    let tally = TallyLayer(tally).with_filter(
-        filter_fn(|m| m.is_event() && matches!(*m.level(), Level::ERROR | Level::WARN))
-            .with_max_level_hint(LevelFilter::WARN),
-    );
+    if output == LogOutput::Quiet && timeline.is_none() {
+        // Only the tally reads this run: filtered globally, no span exists at all.
+        return Box::new(
+            Registry::default()
+                .with(TallyLayer(tally))
+                .with(TalliedOnly),
+        );
+    }
+    // The tally reads warning and error events only: with a per-layer filter, madsim's
+    // task spans (at ERROR level, entered on every poll) still exist in the registry for
+    // the other layers (the log prints them as each line's context).
+    let tally =
+        TallyLayer(tally).with_filter(filter_fn(tallied).with_max_level_hint(LevelFilter::WARN));
     let writer = match output {
         LogOutput::Quiet => {
             return Box::new(
@@ -99,4 +106,33 @@ pub fn subscriber(
             .with(log)
             .with(timeline.map(|t| t.layer())),
     )
+}
+
+/// What the tally reads: warning and error events.
+fn tallied(m: &Metadata<'_>) -> bool {
+    m.is_event() && matches!(*m.level(), Level::ERROR | Level::WARN)
+}
+
+/// The global filter of a quiet run without a timeline: every span (madsim's task spans
+/// included) and every event the tally does not read is disabled at its callsite, so it
+/// costs nothing, where a per-layer filter would still have the registry create, enter
+/// and close every span.
+struct TalliedOnly;
+
+impl<S: Subscriber> Layer<S> for TalliedOnly {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if tallied(metadata) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        tallied(metadata)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::WARN)
+    }
 }

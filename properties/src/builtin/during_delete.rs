@@ -7,8 +7,7 @@ use crate::property::Sometimes;
 /// Whether some call on X satisfying `is_op` overlaps in time a Delete on X. Per
 /// container, in O(n log n): the calls' intervals are indexed once, and each Delete asks
 /// whether one of them meets its own.
-fn overlaps_a_delete(h: &History, is_op: impl Fn(Op) -> bool) -> bool {
-    let index = ContainerIndex::new(h);
+fn overlaps_a_delete(h: &History, index: &ContainerIndex, is_op: impl Fn(Op) -> bool) -> bool {
     let mut containers = index.containers();
     containers.any(|(_, calls)| {
         let calls = calls.iter().map(|&i| &h.calls[i]);
@@ -35,7 +34,11 @@ impl Sometimes for StateDuringDelete {
     }
 
     fn hit(&self, h: &History) -> bool {
-        overlaps_a_delete(h, |op| op == Op::State)
+        self.hit_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn hit_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> bool {
+        overlaps_a_delete(h, index, |op| op == Op::State)
     }
 }
 
@@ -49,7 +52,11 @@ impl Sometimes for KillDuringDelete {
     }
 
     fn hit(&self, h: &History) -> bool {
-        overlaps_a_delete(h, |op| matches!(op, Op::Kill { .. }))
+        self.hit_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn hit_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> bool {
+        overlaps_a_delete(h, index, |op| matches!(op, Op::Kill { .. }))
     }
 }
 

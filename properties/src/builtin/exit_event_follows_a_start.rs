@@ -118,7 +118,10 @@ impl Property for ExitEventFollowsAStart {
     /// Reports the first TaskExit (in event order) that breaks the rule. In
     /// O(n log n): each container's lifecycle is indexed once.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let mut lifecycles: BTreeMap<&str, Lifecycle> = BTreeMap::new();
         for (e, exit) in h.task_exits() {
             let id = exit.container.as_str();

@@ -132,15 +132,18 @@ impl Property for ExitStatusAgrees {
     /// finds, for every report, the latest comparable report with another exit; the
     /// first report whose latest such partner comes after it starts the pair.
     fn check(&self, h: &History) -> Verdict {
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let reports = reports(h);
-        let index = ContainerIndex::new(h);
         let mut by_container: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (r, report) in reports.iter().enumerate() {
             by_container.entry(report.container).or_default().push(r);
         }
         let first = by_container
             .values()
-            .filter_map(|own| first_with_a_later_disagreement(&index, &reports, own))
+            .filter_map(|own| first_with_a_later_disagreement(index, &reports, own))
             .min();
         let Some(n) = first else {
             return Verdict::Pass;
@@ -148,7 +151,7 @@ impl Property for ExitStatusAgrees {
         let a = &reports[n];
         let b = reports[n + 1..]
             .iter()
-            .find(|b| b.container == a.container && b.exit != a.exit && comparable(&index, a, b))
+            .find(|b| b.container == a.container && b.exit != a.exit && comparable(index, a, b))
             .expect("a report with a later disagreeing partner has one");
         reported_two_ways(h, a, b)
     }

@@ -52,10 +52,13 @@ impl Property for KillAfterExitIsHarmless {
     /// counts for a Kill when it returned before the Kill was invoked and the first
     /// Create in flight at or after the Wait's invocation began after the Kill's.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let first = index
             .containers()
-            .filter_map(|(container, calls)| first_kill_after_exit(h, &index, container, calls))
+            .filter_map(|(container, calls)| first_kill_after_exit(h, index, container, calls))
             .min_by_key(|&(_, k, _)| k);
         match first {
             Some((w, k, code)) => kill_after_exit_failed(h, w, k, code),

@@ -49,7 +49,10 @@ impl Property for OneExitEventPerProcess {
     /// container, in O(n log n): TaskExit `j` duplicates an earlier `i` when it was
     /// received before the first Create in flight at or after `i`'s exit began.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let mut by_container: BTreeMap<&str, Vec<(usize, &TaskExit)>> = BTreeMap::new();
         for (e, exit) in h.published_exits() {
             let exits = by_container.entry(&exit.container).or_default();
@@ -57,7 +60,7 @@ impl Property for OneExitEventPerProcess {
         }
         let first = by_container
             .iter()
-            .filter_map(|(container, exits)| first_duplicate(&index, container, exits))
+            .filter_map(|(container, exits)| first_duplicate(index, container, exits))
             .min_by_key(|&((i, _), _)| i);
         match first {
             Some((a, b)) => two_exits(a, b),

@@ -58,7 +58,10 @@ impl Property for PidAgrees {
     /// order) with its Create. In O(n log n): each report finds its Create by a binary
     /// search over its container's successful Creates, ordered by return.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let mut creates: BTreeMap<&str, Vec<(u64, usize)>> = BTreeMap::new();
         for (i, c) in h.calls.iter().enumerate() {
             if let (Op::Create, Some(_), Some(at)) = (c.op, c.reply(), c.returned_ns) {

@@ -27,7 +27,10 @@ impl Property for ResourcesReleasedAfterDelete {
 
     /// O(n log n): each successful Delete asks the index whether a Create followed.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         h.calls
             .iter()
             .enumerate()

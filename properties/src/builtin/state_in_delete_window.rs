@@ -18,7 +18,10 @@ impl Sometimes for StateInDeleteWindow {
     /// Per container, in O(n log n): the listed States' invocation times are sorted
     /// once, and each successful Delete looks for one inside its window.
     fn hit(&self, h: &History) -> bool {
-        let index = ContainerIndex::new(h);
+        self.hit_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn hit_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> bool {
         let mut containers = index.containers();
         containers.any(|(_, calls)| {
             let calls = calls.iter().map(|&i| &h.calls[i]);

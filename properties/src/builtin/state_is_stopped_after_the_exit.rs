@@ -56,8 +56,11 @@ impl Property for StateIsStoppedAfterTheExit {
     /// by their end with a running maximum of their next Create; a State looks up the
     /// reports over before it was invoked with one binary search.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
-        let known = known_exits(h, &index);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
+        let known = known_exits(h, index);
         for (s, state) in h.calls.iter().enumerate() {
             let Some(reply) = state.reply() else {
                 continue;

@@ -64,10 +64,13 @@ impl Property for StatusTransitionsAreLegal {
     /// invocation began (so no Create was in flight between them), and reports a phase
     /// below `i`'s; one sweep answers that for every `i`.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let first = index
             .containers()
-            .filter_map(|(container, calls)| first_backwards(h, &index, container, calls))
+            .filter_map(|(container, calls)| first_backwards(h, index, container, calls))
             .min();
         match first {
             Some((i, j)) => went_backwards(h, i, j),

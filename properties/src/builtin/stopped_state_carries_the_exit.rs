@@ -42,7 +42,10 @@ impl Property for StoppedStateCarriesTheExit {
     /// maximum of their invocation; a State finds the latest-invoked Start over before
     /// it with one binary search.
     fn check(&self, h: &History) -> Verdict {
-        let index = ContainerIndex::new(h);
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
         let starts = starts(h);
         for (s, state) in h.calls.iter().enumerate() {
             let stopped_without_time = state
