@@ -95,7 +95,7 @@ pub fn run_tallied(
             rt.block_on(async move {
                 let node = Handle::current()
                     .create_node()
-                    .name("containerd")
+                    .name(crate::world::CONTAINERD_NODE)
                     .ip(host_addr(CONTAINERD_HOST).ip())
                     .build();
                 crate::nodes::track(node.id());

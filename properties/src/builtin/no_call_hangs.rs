@@ -9,8 +9,9 @@ pub const HANG_BOUND_NS: u64 = 10_000_000_000;
 /// Every call except Wait returns, within [`HANG_BOUND_NS`] of its invocation, and not
 /// by the client giving up (a client-side Timeout is a hang the client cut short). A
 /// call still pending when the run ended violates once the run outlasted the bound.
-/// A call a delaying fault may have held up (an agent stall or a held link of its
-/// sandbox, before the faults were healed: [`History::delaying_fault`]) is not judged
+/// A call a delaying fault may have held up (an agent stall, a held link or a
+/// partitioned link of its sandbox, before the faults were healed:
+/// [`History::delaying_fault`]) is not judged
 /// here: the liveness phase judges what happens once the fault is gone
 /// ([`TeardownLeavesNothing`](crate::TeardownLeavesNothing)).
 ///

@@ -144,9 +144,10 @@ impl History {
     }
 
     /// Whether a call on `sandbox` spanning `[from_ns, to_ns]` may have been held up by a
-    /// fault that delays rather than fails: an agent stall or a held link of that
-    /// sandbox applied by `to_ns` and not yet healed at `from_ns` (faults heal when the
-    /// liveness phase begins). The index of the first such fault.
+    /// fault that delays it until the heal, or loses its messages: an agent stall, a held
+    /// link or a partitioned link of that sandbox applied by `to_ns` and not yet healed
+    /// at `from_ns` (faults heal when the liveness phase begins). The index of the first
+    /// such fault.
     ///
     /// ```
     /// # use properties::{Fault, FaultKind, History, Event};
@@ -162,8 +163,10 @@ impl History {
         let healed_ns = self.liveness_from_ns.unwrap_or(u64::MAX);
         self.faults()
             .find(|(_, f)| {
-                matches!(f.kind, FaultKind::AgentStall | FaultKind::LinkHold)
-                    && f.sandbox == sandbox
+                matches!(
+                    f.kind,
+                    FaultKind::AgentStall | FaultKind::LinkHold | FaultKind::LinkPartition
+                ) && f.sandbox == sandbox
                     && f.at_ns <= to_ns
                     && from_ns <= healed_ns
             })

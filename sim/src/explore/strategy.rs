@@ -314,6 +314,7 @@ fn fault_step(
                     FaultKind::AgentStall => Fault::AgentStall { pod, call },
                     FaultKind::AgentClose => Fault::AgentClose { pod },
                     FaultKind::LinkHold => Fault::LinkHold { pod, link },
+                    FaultKind::LinkPartition => Fault::LinkPartition { pod, link },
                     FaultKind::HookError => Fault::HookError { pod },
                     FaultKind::HookSlow => Fault::HookSlow { pod, delay_ms },
                     // A boot is armed before the pods are set up: its time is the start.

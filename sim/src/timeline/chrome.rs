@@ -25,7 +25,9 @@ const CONTAINERD: &str = "containerd";
 /// The node a fault hit: the VM for what happens in the guest, else the shim.
 fn fault_node(f: &Fault) -> String {
     match f.kind {
-        FaultKind::ShimCrash | FaultKind::LinkHold => format!("shim-{}", f.sandbox),
+        FaultKind::ShimCrash | FaultKind::LinkHold | FaultKind::LinkPartition => {
+            format!("shim-{}", f.sandbox)
+        }
         _ => format!("vm-{}", f.sandbox),
     }
 }

@@ -120,7 +120,7 @@ pub fn exit_event_follows_a_start(h: &History) -> Verdict {
         }
         let started = h.calls_for(&exit.container).any(|(_, c)| {
             c.op == Op::Start
-                && c.reply().is_some()
+                && (c.reply().is_some() || c.result.is_unanswered())
                 && c.end_ns() >= incarnation
                 && c.invoked_ns <= exit.at_ns
         });
