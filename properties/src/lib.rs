@@ -93,8 +93,8 @@ pub mod testing;
 pub use builtin::*;
 pub use catalog::{Catalog, UnknownName};
 pub use history::{
-    fmt_ns, Call, Code, Event, Failure, Fault, FaultKind, FinalState, GuestExit, History, Op,
-    Outcome, Reply, TaskExit, TaskStatus,
+    fmt_ns, Call, Code, Event, Failure, Fault, FaultKind, FinalState, GuestExit, History, Lock, Op,
+    Outcome, Reply, StuckTask, TaskExit, TaskStatus, Waiting,
 };
 pub use index::ContainerIndex;
 pub use judgement::{Judgement, Violation};

@@ -8,6 +8,7 @@ mod fault;
 mod final_state;
 mod op;
 mod outcome;
+mod stuck;
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,7 @@ pub use fault::{Fault, FaultKind};
 pub use final_state::FinalState;
 pub use op::{Op, TaskStatus};
 pub use outcome::{Code, Failure, Outcome, Reply};
+pub use stuck::{Lock, StuckTask, Waiting};
 
 /// One run's history. Call and event indices (positions in `calls` and `events`) are
 /// how verdicts point at evidence. Built by a recorder, or by struct literal
@@ -42,6 +44,10 @@ pub struct History {
     /// The message of a panic that ended the run early (the history then holds what
     /// happened before it).
     pub panic: Option<String>,
+    /// The shims' tasks still blocked when the run ended, and on what; None when the run
+    /// did not record them (the world records them for a run whose hang a property
+    /// reports). [`History::blocked`] reads them.
+    pub stuck: Option<Vec<StuckTask>>,
 }
 
 impl History {
