@@ -166,6 +166,7 @@ impl History {
             exit_status: code,
             exited_at_ns,
             at_ns,
+            published_ns: None,
         }));
         self
     }

@@ -120,6 +120,56 @@ pub enum ShutdownRule {
     NoContainerLeft,
 }
 
+/// How a reply's exit time is written while the process has not exited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnsetExitTime {
+    /// The field is left unset (runtime-rs 3.24.0 `service/src/task_service.rs`: the
+    /// state's `exited_at` is an `Option` mapped into the reply).
+    Omitted,
+    /// Go's zero `time.Time` (0001-01-01T00:00:00Z) written through `timestamppb.New`: the
+    /// Go shim's State, Delete and Wait (`containerd-shim-v2/service.go:552,684,1114`)
+    /// and the reference shim (containerd 1.7.34 `runtime/v2/runc/task/service.go`,
+    /// `protobuf.ToTimestamp`). containerd reads it back as the zero time, "no exit".
+    GoZeroTime,
+}
+
+/// How the shim's events reach containerd: the program's event channel and the publisher
+/// that drains it into containerd's Events.Forward. The model sends its events into the
+/// channel; the simulation (`sim/src/publisher/`) plays the publisher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventPublisher {
+    /// runtime-rs: `msg_sender` (8 messages, `MESSAGE_BUFFER_SIZE`) is read by the service
+    /// manager's loop (`service/src/manager.rs:96-104`), which stamps each event's envelope
+    /// (`event.rs:70-92`) and hands it to containerd-shim 0.10's `RemotePublisher`
+    /// (`asynchronous/publisher.rs`): a queue of 1024 worked in order, each Forward with no
+    /// deadline; a failed one is requeued behind newer events after n s (n = its attempt)
+    /// and dropped after its sixth attempt.
+    ShimCrate,
+    /// The Go Kata shim: `s.events` (128, `service.go:55`) is read by
+    /// `containerdForwarder.forward` (`event_forwarder.go`), which calls containerd
+    /// 1.7.29's `RemoteEventsPublisher.Publish` (`runtime/v2/shim/publisher.go:109-134`)
+    /// with a 5 s context it cancels as soon as Publish returns. One inline Forward (5 s);
+    /// on failure the event is requeued after n s (`queue`, 99-107), and every requeued
+    /// Forward runs on that cancelled context: ttrpc 1.2.7 writes the request to the
+    /// socket before it looks at the context (`client.go:532-545`), so each copy is
+    /// sent and reported failed at once, five times (`processQueue`, 84-97).
+    GoKata,
+    /// containerd-shim-runc-v2: `s.events` (128) is read by `forward` (containerd 1.7.34
+    /// `runtime/v2/runc/task/service.go:782-792`) on a background context: the same
+    /// publisher, but every requeued Forward has its own 5 s deadline.
+    GoRunc,
+}
+
+impl EventPublisher {
+    /// The capacity of the program's event channel: a sender waits while it is full.
+    pub fn channel_capacity(self) -> usize {
+        match self {
+            EventPublisher::ShimCrate => 8,
+            EventPublisher::GoKata | EventPublisher::GoRunc => 128,
+        }
+    }
+}
+
 /// A named set of behaviour switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
@@ -179,6 +229,8 @@ pub struct Profile {
     /// refuses it without stopping anything; only an agent failure stops (virtcontainers
     /// `container.go:1322-1337`).
     pub refused_start_stops: bool,
+    pub unset_exit_time: UnsetExitTime,
+    pub event_publisher: EventPublisher,
 }
 
 impl Profile {
@@ -203,6 +255,8 @@ impl Profile {
         pause_wrong_state_fails: false,
         wait_stops_sandbox: true,
         refused_start_stops: true,
+        unset_exit_time: UnsetExitTime::Omitted,
+        event_publisher: EventPublisher::ShimCrate,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -233,6 +287,8 @@ impl Profile {
         pause_wrong_state_fails: true,
         wait_stops_sandbox: false,
         refused_start_stops: false,
+        unset_exit_time: UnsetExitTime::GoZeroTime,
+        event_publisher: EventPublisher::GoKata,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every
@@ -250,11 +306,13 @@ impl Profile {
     };
 
     /// containerd's reference shim, containerd-shim-runc-v2 (containerd 1.7.34): the
-    /// judge of the properties. Only `program` matters; the Kata switches keep 3.24.0's
-    /// values and are never read.
+    /// judge of the properties. Only `program`, `unset_exit_time` and `event_publisher` matter; the Kata
+    /// switches keep 3.24.0's values and are never read.
     pub const RUNC_V2: Profile = Profile {
         name: "runc-v2",
         program: Program::RuncV2,
+        unset_exit_time: UnsetExitTime::GoZeroTime,
+        event_publisher: EventPublisher::GoRunc,
         ..Profile::RS_3_24
     };
 

@@ -25,6 +25,7 @@ pub mod matrix;
 pub mod net;
 pub mod nodes;
 pub mod pool;
+pub mod publisher;
 pub mod recorder;
 pub mod replay;
 pub mod reproduce;

@@ -137,17 +137,27 @@ impl Recorder {
         pid: u32,
         exit_status: u32,
         exited_at_ns: Option<u64>,
+        published_ns: Option<u64>,
     ) {
         let at_ns = ns(sim_now());
         let mut inner = self.inner.lock().unwrap();
         inner.last_ns = at_ns;
-        (container, pid, exit_status, exited_at_ns, at_ns).hash(&mut inner.hasher);
+        (
+            container,
+            pid,
+            exit_status,
+            exited_at_ns,
+            at_ns,
+            published_ns,
+        )
+            .hash(&mut inner.hasher);
         inner.events.push(Event::TaskExit(TaskExit {
             container: container.to_string(),
             pid,
             exit_status,
             exited_at_ns,
             at_ns,
+            published_ns,
         }));
     }
 

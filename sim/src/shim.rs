@@ -6,39 +6,26 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use containerd_shim_protos::api::{Empty, ForwardRequest};
-use containerd_shim_protos::events::task::TaskExit as TaskExitEvent;
-use containerd_shim_protos::protobuf::well_known_types::any::Any;
-use containerd_shim_protos::shim::event::Envelope;
-use containerd_shim_protos::topics::TASK_EXIT_EVENT_TOPIC;
 use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use runtime_model::common::types::{ShimExit, TaskExit};
-use runtime_model::profile::Program;
+use runtime_model::profile::{EventPublisher, Program};
 use runtime_model::reference_shim;
 use runtime_model::resource::ResourceManager;
 use runtime_model::runtimes::{RuntimeHandlerManager, RuntimePorts};
 use runtime_model::service::{TaskHandler, TaskService};
-use runtime_model::virt_container::sandbox::EVENT_CHANNEL_CAPACITY;
 use runtime_model::Profile;
 use tokio::sync::mpsc;
-use tracing::warn;
 
 use crate::fault::{Controls, Gate, Link};
 use crate::latency::{Site, Timing};
 use crate::net::rpc::{serve, Liveness, RpcClient};
 use crate::net::ttrpc::{ttrpc_handler, TtrpcClient, TtrpcHandler};
 use crate::net::vsock::AgentClient;
+use crate::publisher::{self, EVENTS_SERVICE};
 use crate::recorder::Recorder;
 use crate::vmm::{FakeVmm, SimHooks};
-
-/// The ttrpc service name of containerd's event service.
-pub const EVENTS_SERVICE: &str = "containerd.services.events.ttrpc.v1.Events";
-/// Per-attempt timeout of Events.Forward.
-const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
-/// Forward attempts before an event is dropped (one try plus requeues).
-const FORWARD_ATTEMPTS: u32 = 6;
 
 /// Where a shim finds containerd.
 #[derive(Clone)]
@@ -119,14 +106,15 @@ impl Shim {
             shim_pid: spec.shim_pid,
             resources: resources.clone(),
         };
+        let capacity = spec.profile.event_publisher.channel_capacity();
         let (handler, events_rx): (Arc<dyn TaskHandler>, _) = match spec.profile.program {
             Program::Kata => {
-                let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+                let (events_tx, events_rx) = mpsc::channel(capacity);
                 let handler = RuntimeHandlerManager::new(&spec.sid, events_tx, ports, spec.profile);
                 (Arc::new(handler), events_rx)
             }
             Program::RuncV2 => {
-                let (events_tx, events_rx) = mpsc::channel(reference_shim::EVENT_CHANNEL_CAPACITY);
+                let (events_tx, events_rx) = mpsc::channel(capacity);
                 (
                     Arc::new(reference_shim::Service::new(&ports, events_tx)),
                     events_rx,
@@ -136,7 +124,10 @@ impl Shim {
         let up = Liveness::new(false);
         let node_id = Arc::new(Mutex::new(None::<NodeId>));
         let process = ShimProcess {
-            service: Arc::new(TaskService::new(handler.clone())),
+            service: Arc::new(TaskService::new(
+                handler.clone(),
+                spec.profile.unset_exit_time,
+            )),
             events: Arc::new(Mutex::new(Some(events_rx))),
             addr: spec.addr,
             timing,
@@ -146,6 +137,7 @@ impl Shim {
             reaper: spec.reaper.clone(),
             sid: spec.sid.clone(),
             gate: spec.controls.gate(Link::ContainerdShim, spec.pod),
+            publisher: spec.profile.event_publisher,
         };
         let node = Handle::current()
             .create_node()
@@ -182,6 +174,7 @@ struct ShimProcess {
     sid: String,
     /// The gate of the containerd <-> shim link.
     gate: Gate,
+    publisher: EventPublisher,
 }
 
 impl ShimProcess {
@@ -191,6 +184,7 @@ impl ShimProcess {
             .expect("the shim's port is free");
         if let Some(rx) = self.events.lock().unwrap().take() {
             tokio::spawn(forward_events(
+                self.publisher,
                 rx,
                 self.containerd.clone(),
                 self.timing.clone(),
@@ -251,10 +245,10 @@ impl ShimProcess {
     }
 }
 
-/// Publishes the runtime's TaskExit events to containerd (Events.Forward), retrying a
-/// failed publish with a growing delay and dropping it after the last attempt.
+/// Connects to containerd's event service and runs the profile's publisher on it.
 async fn forward_events(
-    mut rx: mpsc::Receiver<TaskExit>,
+    publisher: EventPublisher,
+    events: mpsc::Receiver<TaskExit>,
     containerd: ContainerdAddr,
     timing: Arc<dyn Timing>,
     gate: Gate,
@@ -264,33 +258,5 @@ async fn forward_events(
     else {
         return;
     };
-    let client = TtrpcClient::new(rpc, EVENTS_SERVICE);
-    while let Some(exit) = rx.recv().await {
-        let mut event = TaskExitEvent::new();
-        event.container_id = exit.container_id.clone();
-        event.id = exit.id.clone();
-        event.pid = exit.pid;
-        event.exit_status = exit.exit_status as u32;
-        event.exited_at = exit.exited_at.map(Into::into).into();
-        let mut envelope = Envelope::new();
-        envelope.namespace = "k8s.io".into();
-        envelope.topic = TASK_EXIT_EVENT_TOPIC.into();
-        envelope.event = Any::pack(&event).ok().into();
-        let mut req = ForwardRequest::new();
-        req.envelope = Some(envelope).into();
-        for attempt in 1..=FORWARD_ATTEMPTS {
-            match client
-                .call::<_, Empty>("Forward", &req, Some(FORWARD_TIMEOUT))
-                .await
-            {
-                Ok(_) => break,
-                Err(e) if attempt == FORWARD_ATTEMPTS => {
-                    warn!(id = %exit.id, "dropping TaskExit after {attempt} attempts: {}", e.message());
-                }
-                Err(_) => {
-                    crate::clock::sleep(Duration::from_millis(100 * u64::from(attempt))).await
-                }
-            }
-        }
-    }
+    publisher::publish(publisher, events, TtrpcClient::new(rpc, EVENTS_SERVICE)).await;
 }

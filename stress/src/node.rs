@@ -19,7 +19,6 @@ use runtime_model::resource::ResourceManager;
 use runtime_model::runtimes::{RuntimeHandlerManager, RuntimePorts};
 use runtime_model::service::TaskService;
 use runtime_model::sync::watch;
-use runtime_model::virt_container::sandbox::EVENT_CHANNEL_CAPACITY;
 use runtime_model::Profile;
 use tokio::sync::mpsc;
 
@@ -223,7 +222,8 @@ impl HookRunner for NoHooks {
 
 /// A pod's shim: the model's Task service, its events drained as containerd would.
 pub fn shim(sid: &str, profile: Profile) -> Arc<TaskService> {
-    let (events, mut drain) = mpsc::channel::<TaskExit>(EVENT_CHANNEL_CAPACITY);
+    let capacity = profile.event_publisher.channel_capacity();
+    let (events, mut drain) = mpsc::channel::<TaskExit>(capacity);
     tokio::spawn(async move { while drain.recv().await.is_some() {} });
     let ports = RuntimePorts {
         agent: Arc::new(StdAgent::default()),
@@ -234,7 +234,8 @@ pub fn shim(sid: &str, profile: Profile) -> Arc<TaskService> {
         shim_pid: 1000,
         resources: Arc::new(ResourceManager::default()),
     };
-    Arc::new(TaskService::new(Arc::new(RuntimeHandlerManager::new(
-        sid, events, ports, profile,
-    ))))
+    Arc::new(TaskService::new(
+        Arc::new(RuntimeHandlerManager::new(sid, events, ports, profile)),
+        profile.unset_exit_time,
+    ))
 }

@@ -121,6 +121,7 @@ impl Life {
                 exit_status: EXIT_CODE,
                 exited_at_ns: Some(self.exit_at),
                 at_ns: self.exit_at + after,
+                published_ns: None,
             }));
         }
     }

@@ -75,6 +75,7 @@ pub fn history() -> History {
                 exit_status: rng.pick(&[0, 137]),
                 exited_at_ns: Some(at_ns - at_ns % 7),
                 at_ns,
+                published_ns: None,
             })
         })
         .collect();

@@ -17,7 +17,9 @@ use crate::property::{Property, Verdict};
 /// property is expected to be violated there.
 ///
 /// Two TaskExits are not compared when a Create of the id was in flight between the
-/// first's exit time and the second's receipt.
+/// first's exit time and the second's receipt. A delivery that repeats an earlier one's
+/// envelope stamp is the publisher retrying one event, not a second event
+/// ([`History::published_exits`]): containerd's publishers deliver at least once.
 pub struct OneExitEventPerProcess;
 
 /// The violation shown by TaskExit events `i` (`a`) and `j` (`b`) of one container.
@@ -49,7 +51,7 @@ impl Property for OneExitEventPerProcess {
     fn check(&self, h: &History) -> Verdict {
         let index = ContainerIndex::new(h);
         let mut by_container: BTreeMap<&str, Vec<(usize, &TaskExit)>> = BTreeMap::new();
-        for (e, exit) in h.task_exits() {
+        for (e, exit) in h.published_exits() {
             let exits = by_container.entry(&exit.container).or_default();
             exits.push((e, exit));
         }
@@ -96,7 +98,7 @@ fn first_duplicate<'h>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Op;
+    use crate::history::{Event, Op};
     use crate::testing::*;
 
     #[test]
@@ -124,6 +126,28 @@ mod tests {
                 events: vec![0, 1],
             }
         );
+    }
+
+    /// Stamps TaskExit `n` of `h` as published at `stamp`.
+    fn stamped(mut h: History, n: usize, stamp: u64) -> History {
+        if let Event::TaskExit(exit) = &mut h.events[n] {
+            exit.published_ns = Some(stamp);
+        }
+        h
+    }
+
+    #[test]
+    fn a_publisher_retry_of_one_event_is_not_a_second_exit() {
+        let h = history(vec![call(Op::Create, "c", 0, 10)])
+            .exit("c", 0, Some(100_000), 5_100_000)
+            .exit("c", 0, Some(100_000), 6_100_000);
+        let retried = stamped(stamped(h.clone(), 0, 100_500), 1, 100_500);
+        assert_eq!(OneExitEventPerProcess.check(&retried), Verdict::Pass);
+        let two_events = stamped(stamped(h, 0, 100_500), 1, 100_501);
+        assert!(matches!(
+            OneExitEventPerProcess.check(&two_events),
+            Verdict::Violation { .. }
+        ));
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub struct TaskExit {
     pub exited_at_ns: Option<u64>,
     /// When containerd received the event, in simulated ns.
     pub at_ns: u64,
+    /// When the shim's publisher stamped the event (its envelope's timestamp), in
+    /// simulated ns; `None` if it carries none. A publisher's retry repeats its event's
+    /// stamp, so two deliveries with one stamp are one event delivered twice.
+    pub published_ns: Option<u64>,
 }
 
 impl TaskExit {

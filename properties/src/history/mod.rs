@@ -107,6 +107,20 @@ impl History {
             .filter_map(|(i, e)| e.as_task_exit().map(|exit| (i, exit)))
     }
 
+    /// The TaskExit events the shims published, each at its first delivery: a delivery
+    /// with the container and envelope stamp of an earlier one is the publisher's retry
+    /// of that event (containerd 1.7 `publisher.go` and containerd-shim's queue requeue
+    /// a Forward that failed, and the failed one may still have arrived), not a second
+    /// event. In order of receipt.
+    pub fn published_exits(&self) -> impl Iterator<Item = (usize, &TaskExit)> {
+        let mut seen = std::collections::HashSet::new();
+        self.task_exits()
+            .filter(move |(_, exit)| match exit.published_ns {
+                Some(stamp) => seen.insert((exit.container.as_str(), stamp)),
+                None => true,
+            })
+    }
+
     /// Whether a Create of `container` (whatever its outcome) was in flight at some
     /// instant of `[from_ns, to_ns]` (bounds included): invoked at or before `to_ns`
     /// and not returned before `from_ns` (a pending Create is in flight until the end of

@@ -13,4 +13,4 @@ pub mod errdefs;
 pub mod init;
 pub mod service;
 
-pub use service::{Service, EVENT_CHANNEL_CAPACITY};
+pub use service::Service;

@@ -29,9 +29,6 @@ use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
 use crate::resource::ResourceManager;
 use crate::service::TaskHandler;
 
-/// `s.events`: the buffered channel from the service to its publisher (service.go 97).
-pub const EVENT_CHANNEL_CAPACITY: usize = 128;
-
 /// `runc.Container`: the container and its init process.
 pub struct Container {
     pub id: String,

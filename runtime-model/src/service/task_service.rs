@@ -12,10 +12,11 @@
 //! set of clients drive either.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use containerd_shim_protos::api;
-use containerd_shim_protos::protobuf::{Message, MessageFull};
+use containerd_shim_protos::protobuf::well_known_types::timestamp::Timestamp;
+use containerd_shim_protos::protobuf::{Message, MessageField, MessageFull};
 use containerd_shim_protos::ttrpc::{self, Code, Status};
 
 use anyhow::Context;
@@ -25,7 +26,7 @@ use crate::common::types::{
     ShimExit, ShutdownRequest, TaskRequest, TaskResponse,
 };
 use crate::common::Error;
-use crate::profile::ErrorMapping;
+use crate::profile::{ErrorMapping, UnsetExitTime};
 use crate::sync::held::task_span;
 use tracing::Instrument;
 
@@ -51,11 +52,17 @@ pub trait TaskHandler: Send + Sync {
 
 pub struct TaskService {
     handler: Arc<dyn TaskHandler>,
+    unset_exit_time: UnsetExitTime,
 }
 
 impl TaskService {
-    pub fn new(handler: Arc<dyn TaskHandler>) -> TaskService {
-        TaskService { handler }
+    /// Serves `handler`'s answers, writing an exit time the process does not have yet as
+    /// `unset_exit_time` says.
+    pub fn new(handler: Arc<dyn TaskHandler>, unset_exit_time: UnsetExitTime) -> TaskService {
+        TaskService {
+            handler,
+            unset_exit_time,
+        }
     }
 
     /// Serves one ttrpc request. When the client set `timeout_nano`, the handler runs
@@ -84,7 +91,7 @@ impl TaskService {
                     _ => ShimExit::Stay,
                 };
                 ServiceReply {
-                    response: ok_response(translate_response(resp)),
+                    response: ok_response(translate_response(resp, self.unset_exit_time)),
                     exit,
                 }
             }
@@ -274,7 +281,23 @@ pub fn shim_status(status: ProcessStatus) -> api::Status {
     }
 }
 
-fn state_response(s: ProcessStateInfo) -> api::StateResponse {
+/// The wire form of an exit time; `None` (no exit yet) as `unset` says.
+fn exit_time(at: Option<SystemTime>, unset: UnsetExitTime) -> MessageField<Timestamp> {
+    match (at, unset) {
+        (Some(at), _) => MessageField::some(at.into()),
+        (None, UnsetExitTime::Omitted) => MessageField::none(),
+        (None, UnsetExitTime::GoZeroTime) => MessageField::some(Timestamp {
+            seconds: GO_ZERO_TIME_UNIX_SECONDS,
+            ..Timestamp::default()
+        }),
+    }
+}
+
+/// Go's zero `time.Time`, 0001-01-01T00:00:00Z, in Unix seconds (what `timestamppb.New`
+/// writes for it).
+const GO_ZERO_TIME_UNIX_SECONDS: i64 = -62_135_596_800;
+
+fn state_response(s: ProcessStateInfo, unset: UnsetExitTime) -> api::StateResponse {
     let mut r = api::StateResponse::new();
     r.id = s.container_id;
     r.exec_id = s.exec_id;
@@ -286,7 +309,7 @@ fn state_response(s: ProcessStateInfo) -> api::StateResponse {
     r.stderr = s.stderr.unwrap_or_default();
     r.terminal = s.terminal;
     r.exit_status = s.exit_status as u32;
-    r.exited_at = s.exited_at.map(Into::into).into();
+    r.exited_at = exit_time(s.exited_at, unset);
     r
 }
 
@@ -294,7 +317,7 @@ fn encode<M: Message>(m: &M) -> Vec<u8> {
     m.write_to_bytes().expect("shim v2 messages always encode")
 }
 
-fn translate_response(resp: TaskResponse) -> Vec<u8> {
+fn translate_response(resp: TaskResponse, unset: UnsetExitTime) -> Vec<u8> {
     match resp {
         TaskResponse::CreateContainer(pid) => {
             let mut r = api::CreateTaskResponse::new();
@@ -306,18 +329,18 @@ fn translate_response(resp: TaskResponse) -> Vec<u8> {
             r.pid = pid;
             encode(&r)
         }
-        TaskResponse::StateProcess(s) => encode(&state_response(s)),
+        TaskResponse::StateProcess(s) => encode(&state_response(s, unset)),
         TaskResponse::DeleteProcess(s) => {
             let mut r = api::DeleteResponse::new();
             r.pid = s.pid;
             r.exit_status = s.exit_status as u32;
-            r.exited_at = s.exited_at.map(Into::into).into();
+            r.exited_at = exit_time(s.exited_at, unset);
             encode(&r)
         }
         TaskResponse::WaitProcess(e) => {
             let mut r = api::WaitResponse::new();
             r.exit_status = e.exit_code as u32;
-            r.exited_at = e.exit_time.map(Into::into).into();
+            r.exited_at = exit_time(e.exit_time, unset);
             encode(&r)
         }
         TaskResponse::KillProcess
@@ -384,6 +407,26 @@ mod tests {
             "Others(\"failed to translate from shim new process id\\n\\nCaused by:\\n    \
              0: verify container id\\n    1: invalid container ID c\")"
         );
+    }
+
+    #[test]
+    fn an_exit_time_not_yet_known_is_omitted_by_rust_and_go_zero_by_go() {
+        let delete = |unset| {
+            let reply = translate_response(
+                TaskResponse::DeleteProcess(ProcessStateInfo::default()),
+                unset,
+            );
+            api::DeleteResponse::parse_from_bytes(&reply)
+                .unwrap()
+                .exited_at
+        };
+        assert!(delete(UnsetExitTime::Omitted).is_none());
+        let zero = delete(UnsetExitTime::GoZeroTime).unwrap();
+        // 0001-01-01T00:00:00Z is 719,162 days before the Unix epoch.
+        assert_eq!((zero.seconds, zero.nanos), (-719_162 * 86_400, 0));
+        let exited = SystemTime::UNIX_EPOCH + Duration::from_secs(7);
+        let known = exit_time(Some(exited), UnsetExitTime::GoZeroTime).unwrap();
+        assert_eq!(known.seconds, 7);
     }
 
     #[test]

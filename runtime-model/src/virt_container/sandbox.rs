@@ -21,9 +21,6 @@ pub enum SandboxState {
     Stopped,
 }
 
-/// Capacity of the event channel from the runtime to the shim's event forwarder.
-pub const EVENT_CHANNEL_CAPACITY: usize = 8;
-
 pub struct VirtSandbox {
     pub sid: String,
     pub state: RwLock<SandboxState>,

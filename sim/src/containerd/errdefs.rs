@@ -36,7 +36,9 @@ impl std::fmt::Display for CtrdError {
 /// `ErrClosed` (v1.7.34 `runtime/v2/shim.go`: Kill, Wait, Start, Pause, Resume, Create).
 pub fn classify(e: &TtrpcError) -> ErrClass {
     match e {
-        TtrpcError::Closed | TtrpcError::DeadlineExceeded => ErrClass::Unknown,
+        TtrpcError::Closed | TtrpcError::DeadlineExceeded | TtrpcError::Canceled => {
+            ErrClass::Unknown
+        }
         TtrpcError::Status(s) => class_of_code(s.code()),
     }
 }

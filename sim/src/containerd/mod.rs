@@ -64,6 +64,9 @@ fn no_reply<T>(_: &T) -> Reply {
     Reply::default()
 }
 
+/// An exit time as the node's simulated ns, or `None` when there is none: the field unset,
+/// or a time before the Unix epoch such as Go's zero time (containerd reads
+/// `AsTime().IsZero()` as "no exit time").
 fn exited_at_ns(ts: &protobuf::MessageField<Timestamp>) -> Option<u64> {
     let t = ts.as_ref()?;
     let since_epoch = Duration::new(u64::try_from(t.seconds).ok()?, u32::try_from(t.nanos).ok()?);
@@ -115,7 +118,9 @@ impl ShimConn {
                 message: s.message.clone(),
             }),
             Err(TtrpcError::Closed) => Outcome::Err(Failure::Closed),
-            Err(TtrpcError::DeadlineExceeded) => Outcome::Err(Failure::Timeout),
+            Err(TtrpcError::DeadlineExceeded | TtrpcError::Canceled) => {
+                Outcome::Err(Failure::Timeout)
+            }
         };
         self.recorder.returned(slot, outcome);
         result
@@ -604,6 +609,7 @@ impl Containerd {
                             exit.pid,
                             exit.exit_status,
                             exited_at_ns(&exit.exited_at),
+                            exited_at_ns(&env.timestamp),
                         );
                     }
                 }
@@ -614,5 +620,20 @@ impl Containerd {
             })
         });
         ttrpc_handler(handler)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unset_or_go_zero_exit_time_reads_as_none() {
+        assert_eq!(exited_at_ns(&protobuf::MessageField::none()), None);
+        let go_zero = Timestamp {
+            seconds: -62_135_596_800,
+            ..Timestamp::default()
+        };
+        assert_eq!(exited_at_ns(&protobuf::MessageField::some(go_zero)), None);
     }
 }

@@ -19,6 +19,8 @@ pub enum TtrpcError {
     Closed,
     /// The caller's context deadline passed.
     DeadlineExceeded,
+    /// The caller's context was cancelled before the answer came.
+    Canceled,
 }
 
 impl TtrpcError {
@@ -28,6 +30,7 @@ impl TtrpcError {
             TtrpcError::Status(s) => s.message.clone(),
             TtrpcError::Closed => "ttrpc: closed".to_string(),
             TtrpcError::DeadlineExceeded => "context deadline exceeded".to_string(),
+            TtrpcError::Canceled => "context canceled".to_string(),
         }
     }
 }
@@ -52,8 +55,22 @@ impl TtrpcClient {
     ) -> Result<Resp, TtrpcError> {
         // The server runs on the same dilated clock, so the deadline travels in its units.
         let timeout_nano = timeout.map_or(0, |t| crate::clock::to_madsim(t).as_nanos() as i64);
+        self.call_with_wire_timeout(method, req, timeout_nano, timeout)
+            .await
+    }
+
+    /// Calls `method` with `req`, sending `timeout_nano` (madsim ns; zero for none, and
+    /// negative for a deadline already past, as Go's ttrpc sends `time.Until`) and
+    /// waiting at most `wait` here.
+    pub async fn call_with_wire_timeout<Req: Message, Resp: Message>(
+        &self,
+        method: &str,
+        req: &Req,
+        timeout_nano: i64,
+        wait: Option<Duration>,
+    ) -> Result<Resp, TtrpcError> {
         let frame = encode_request(self.service, method, req, timeout_nano);
-        let answer = self.rpc.call(frame, timeout).await.map_err(|e| match e {
+        let answer = self.rpc.call(frame, wait).await.map_err(|e| match e {
             CallError::Closed => TtrpcError::Closed,
             CallError::Timeout => TtrpcError::DeadlineExceeded,
         })?;

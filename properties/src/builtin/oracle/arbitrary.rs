@@ -133,14 +133,16 @@ fn call(creates: u32) -> impl Strategy<Value = Call> {
 
 fn task_exit() -> impl Strategy<Value = Event> {
     let exit_status = prop::sample::select(&[0u32, 137, 137][..]);
-    (container(), exit_status, exit_time(), 0..50u64).prop_map(
-        |(container, exit_status, exited_at_ns, at_ns)| {
+    let published = prop::option::of(0..3u64);
+    (container(), exit_status, exit_time(), 0..50u64, published).prop_map(
+        |(container, exit_status, exited_at_ns, at_ns, published_ns)| {
             Event::TaskExit(TaskExit {
                 container,
                 pid: 42,
                 exit_status,
                 exited_at_ns,
                 at_ns,
+                published_ns,
             })
         },
     )

@@ -85,8 +85,19 @@ pub fn resources_released_after_delete(h: &History) -> Verdict {
 
 pub fn one_exit_event_per_process(h: &History) -> Verdict {
     let exits: Vec<_> = h.task_exits().collect();
-    for (n, &(i, a)) in exits.iter().enumerate() {
-        for &(j, b) in &exits[n + 1..] {
+    let repeats = |n: usize| {
+        let (_, b) = exits[n];
+        exits[..n].iter().any(|(_, a)| {
+            a.container == b.container
+                && a.published_ns.is_some()
+                && a.published_ns == b.published_ns
+        })
+    };
+    for (n, &(i, a)) in exits.iter().enumerate().filter(|&(n, _)| !repeats(n)) {
+        for (m, &(j, b)) in exits.iter().enumerate().skip(n + 1) {
+            if repeats(m) {
+                continue;
+            }
             let from = a.exited_at_ns.unwrap_or(a.at_ns).min(a.at_ns);
             if a.container != b.container || h.create_in_flight(&a.container, from, b.at_ns) {
                 continue;
