@@ -231,6 +231,11 @@ pub struct Profile {
     pub refused_start_stops: bool,
     pub unset_exit_time: UnsetExitTime,
     pub event_publisher: EventPublisher,
+    /// The sandbox's start spawns runtime-rs's health monitor, which checks the agent
+    /// every 30 s and ends the shim process when a check fails (3.24.0
+    /// `virt_container/src/health_check.rs`, started at `sandbox.rs:735`). The Go shim's
+    /// own monitor (virtcontainers `monitor.go`) is not modelled.
+    pub health_monitor: bool,
 }
 
 impl Profile {
@@ -257,6 +262,7 @@ impl Profile {
         refused_start_stops: true,
         unset_exit_time: UnsetExitTime::Omitted,
         event_publisher: EventPublisher::ShimCrate,
+        health_monitor: true,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -289,6 +295,7 @@ impl Profile {
         refused_start_stops: false,
         unset_exit_time: UnsetExitTime::GoZeroTime,
         event_publisher: EventPublisher::GoKata,
+        health_monitor: false,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every

@@ -68,7 +68,8 @@ impl RuntimeHandlerManager {
             p.hypervisor.clone(),
             p.hooks.clone(),
             inner.msg_sender.clone(),
-            p.resources.clone(),
+            p,
+            self.profile.health_monitor,
         ));
         let container_manager = Arc::new(VirtContainerManager::new(
             &inner.id,

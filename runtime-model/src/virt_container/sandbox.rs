@@ -8,10 +8,11 @@ use tracing::{error, info, warn};
 
 use crate::agent::{Agent, CreateSandboxRequest};
 use crate::common::types::{ContainerProcess, Pid, TaskExit};
-use crate::common::ContainerManager;
+use crate::common::{ContainerManager, ProcessPort, RuntimePorts};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
 use crate::resource::ResourceManager;
+use crate::virt_container::health_check::HealthCheck;
 
 /// `SandboxState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +32,10 @@ pub struct VirtSandbox {
     pub msg_sender: mpsc::Sender<TaskExit>,
     /// The sandbox's host resources, released by `shutdown`'s cleanup.
     pub resources: Arc<ResourceManager>,
+    /// The shim process, which the health monitor ends.
+    pub process: Arc<dyn ProcessPort>,
+    /// The health monitor, started with the sandbox when the profile has one.
+    pub monitor: Option<HealthCheck>,
 }
 
 impl VirtSandbox {
@@ -40,7 +45,8 @@ impl VirtSandbox {
         hypervisor: Arc<dyn Hypervisor>,
         hooks: Arc<dyn HookRunner>,
         msg_sender: mpsc::Sender<TaskExit>,
-        resources: Arc<ResourceManager>,
+        ports: &RuntimePorts,
+        health_monitor: bool,
     ) -> VirtSandbox {
         VirtSandbox {
             sid: sid.to_string(),
@@ -49,13 +55,15 @@ impl VirtSandbox {
             hypervisor,
             hooks,
             msg_sender,
-            resources,
+            resources: ports.resources.clone(),
+            process: ports.process.clone(),
+            monitor: health_monitor.then(HealthCheck::default),
         }
     }
 
     /// prepare_vm -> (resources) -> start_vm(10 s) -> hooks -> agent.start(addr) ->
-    /// create_sandbox -> Running. (set_policy, the OOM watcher and the health monitor are
-    /// not modelled.)
+    /// create_sandbox -> Running -> the health monitor, when the profile has one
+    /// (`sandbox.rs:735`). (set_policy and the OOM watcher are not modelled.)
     pub async fn start(&self) -> Result<()> {
         let mut state = self.state.write().await;
         if *state != SandboxState::Init {
@@ -87,6 +95,9 @@ impl VirtSandbox {
             .await
             .context("create sandbox")?;
         *state = SandboxState::Running;
+        if let Some(monitor) = &self.monitor {
+            monitor.start(&self.sid, self.agent.clone(), self.process.clone());
+        }
         info!(sid = %self.sid, "sandbox started");
         Ok(())
     }
@@ -103,11 +114,15 @@ impl VirtSandbox {
         Ok(())
     }
 
-    /// `VirtSandbox::shutdown`: stop, cleanup (hypervisor, then the resources), agent stop.
+    /// `VirtSandbox::shutdown`: stop, cleanup (hypervisor, then the resources), stop the
+    /// monitor, agent stop.
     pub async fn shutdown(&self) -> Result<()> {
         self.stop().await.context("stop")?;
         self.hypervisor.cleanup().await.context("cleanup")?;
         self.resources.cleanup();
+        if let Some(monitor) = &self.monitor {
+            monitor.stop().await;
+        }
         self.agent.stop().await;
         Ok(())
     }
