@@ -236,6 +236,26 @@ pub struct Profile {
     /// `virt_container/src/health_check.rs`, started at `sandbox.rs:735`). The Go shim's
     /// own monitor (virtcontainers `monitor.go`) is not modelled.
     pub health_monitor: bool,
+    /// Connect answers the task's pid (`connect_container`'s, per `pid_source`) as
+    /// `task_pid` and the shim process's own as `shim_pid` (runtime-rs 3.30.0, PR #12899,
+    /// commit b1393f03c4 "fix ConnectResponse to set both shim_pid and task_pid", issue
+    /// #9340; the Go shim answers `s.pid` and `s.hpid`, `service.go:938-958`). 3.24.0
+    /// writes `connect_container`'s pid as `shim_pid` and leaves `task_pid` 0
+    /// (`trans_into_shim.rs:313-328`), which containerd's Create then answers
+    /// (`services/tasks/local.go:254`, `shimTask.PID`).
+    pub connect_answers_task_pid: bool,
+    /// `VirtSandbox::stop` reads the state without holding the sandbox's lock, stops the
+    /// VM and waits for its exit, which records Stopped (runtime-rs 3.32.0, PR #12957,
+    /// commit 2b980b3a34; PR #12293, commit 3095bd379b). 3.24.0 holds the write lock
+    /// across the VM's stop.
+    pub sandbox_stop_unlocked: bool,
+    /// A Wait on the sandbox container also cleans the sandbox up (hypervisor, resources),
+    /// and a cleanup runs once whoever calls it (runtime-rs 4.0.0, PR #13139, commit
+    /// 478970131c; main `sandbox.rs:1369-1378`).
+    pub cleanup_once: bool,
+    /// Start of a container first rescans the pod's network, an await with no lock held
+    /// (runtime-rs 3.30.0, PR #12899, commit 19bb8746f8).
+    pub rescan_network_before_start: bool,
 }
 
 impl Profile {
@@ -263,6 +283,10 @@ impl Profile {
         unset_exit_time: UnsetExitTime::Omitted,
         event_publisher: EventPublisher::ShimCrate,
         health_monitor: true,
+        connect_answers_task_pid: false,
+        sandbox_stop_unlocked: false,
+        cleanup_once: false,
+        rescan_network_before_start: false,
     };
 
     /// 3.24.0 plus PR #12337's synthetic stopped state for a missing container.
@@ -296,6 +320,10 @@ impl Profile {
         unset_exit_time: UnsetExitTime::GoZeroTime,
         event_publisher: EventPublisher::GoKata,
         health_monitor: false,
+        connect_answers_task_pid: true,
+        sandbox_stop_unlocked: false,
+        cleanup_once: false,
+        rescan_network_before_start: false,
     };
 
     /// runtime-rs at kata-containers main (~4.1, commit 7c6ba40c54): 3.24.0 with every
@@ -309,6 +337,10 @@ impl Profile {
         shutdown_when_empty: false,
         pid_source: PidSource::VmmMasterTid,
         shutdown_without_instance: true,
+        connect_answers_task_pid: true,
+        sandbox_stop_unlocked: true,
+        cleanup_once: true,
+        rescan_network_before_start: true,
         ..Profile::RS_3_24
     };
 
@@ -443,6 +475,10 @@ mod tests {
         p.shutdown_when_empty = true;
         p.pid_source = PidSource::ShimPid;
         p.shutdown_without_instance = false;
+        p.connect_answers_task_pid = false;
+        p.sandbox_stop_unlocked = false;
+        p.cleanup_once = false;
+        p.rescan_network_before_start = false;
         assert_eq!(p, Profile::RS_3_24);
     }
 }

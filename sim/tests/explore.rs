@@ -1,7 +1,8 @@
 //! Generated workloads: the profile x property matrix has the pattern the runtime-rs
 //! facts predict and the committed expectation records, every sometimes situation is
-//! reached, the #12336 violation shrinks to at most five calls, and a campaign's
-//! verdicts do not depend on its workers.
+//! reached, the #12336 violation shrinks to at most five calls, a fault case shrinks to
+//! the fault and the call that matter, and a campaign's verdicts do not depend on its
+//! workers.
 //!
 //! The campaign size is PROPTEST_CASES (default 300 cases per profile); the committed
 //! verdict pattern is checked at its own size.
@@ -10,13 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use properties::{Catalog, Judgement};
+use properties::{Catalog, FaultKind, Judgement};
 use runtime_model::Profile;
 use serde::{Deserialize, Serialize};
 use sim::explore::engine::{Campaign, CaseVerdict};
 use sim::explore::generation::Generation;
 use sim::explore::plan::{Plan, Shard};
 use sim::explore::strategy::Shape;
+use sim::fault::Swarm;
 use sim::matrix::run_matrix;
 
 const MISSION: &str = "state_never_errors_for_known_id";
@@ -249,4 +251,24 @@ fn a_budget_runs_the_first_cases_of_its_shard_and_names_them() {
         again.verdicts.iter().map(key).collect::<Vec<_>>(),
         planned.verdicts.iter().map(key).collect::<Vec<_>>()
     );
+}
+
+/// Shrinking deletes what a failure does not need, faults included: the case and its
+/// faults shrink as two independent parts, and the last pass tries each fault's removal.
+#[test]
+fn a_fault_case_shrinks_to_the_fault_and_the_call_that_matter() {
+    let property = "exit_status_matches_the_guest";
+    let swarm = Swarm::draw(0, &[FaultKind::VmCrash]);
+    let campaign = Campaign::new(Profile::RS_3_24, Shape::default(), 0, 2).with_faults(swarm);
+    let violates = |j: &Judgement| j.violation(property).is_some();
+    let verdicts = campaign.run(2_000, Some(&violates)).expect("runs");
+    let found = verdicts.last().expect("a violation within 2,000 cases");
+    assert!(violates(&found.judgement));
+    let shrunk = campaign
+        .shrink(found.index, property, 5_000, Duration::from_secs(20))
+        .expect("shrinks");
+    assert!(shrunk.judgement.violation(property).is_some());
+    let kinds: Vec<FaultKind> = shrunk.case.faults.iter().map(|f| f.fault.kind()).collect();
+    assert_eq!(kinds, [FaultKind::VmCrash], "{:?}", shrunk.case.faults);
+    assert_eq!(shrunk.case.op_count(), 1, "{:?}", shrunk.case.lanes);
 }

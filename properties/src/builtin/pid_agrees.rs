@@ -7,8 +7,10 @@ use crate::index::ContainerIndex;
 use crate::property::{Property, Verdict};
 
 /// Within one incarnation of a task, every pid the shim reports is the pid its Create
-/// answered: Start's, State's (whatever the status) and Delete's answers, and every
-/// TaskExit event.
+/// answered: Start's, State's (whatever the status) and Delete's answers, every TaskExit
+/// event, and Connect's task pid while the task surely exists (no Delete of the id in
+/// flight from its Create's invocation to the Connect's end: for an id it does not hold,
+/// the reference shim answers task pid 0).
 ///
 /// The incarnation of a report is the successful Create of the id that returned last
 /// before the report began (a State's or Delete's invocation, a TaskExit's exit time);
@@ -24,7 +26,11 @@ use crate::property::{Property, Verdict};
 /// shim answers each with the hypervisor's pid `s.hpid` (runtime-rs.md, "The Go runtime").
 /// containerd lists a task with the pid State answers (`ctr task ls`'s PID column). PR
 /// #12337's synthetic Stopped state answers pid 0 for a task it already deleted
-/// (runtime-rs.md, "The proposed fix").
+/// (runtime-rs.md, "The proposed fix"). containerd answers a Create with Connect's
+/// `task_pid`, not the Create's pid (v1.7.34 `services/tasks/local.go:250-261`), and the
+/// reference shim's Connect answers the init pid (`task/service.go:589-598`);
+/// runtime-rs 3.24 leaves `task_pid` 0 (kata-containers #9340, fixed in 3.30.0 by PR
+/// #12899).
 pub struct PidAgrees;
 
 /// One answer naming a pid: where it is, the pid, and the span it covers.
@@ -35,6 +41,8 @@ struct PidReport {
     pid: u32,
     from_ns: u64,
     to_ns: u64,
+    /// A Connect's task pid, judged only while no Delete of the id was sent.
+    connect: bool,
 }
 
 impl Property for PidAgrees {
@@ -43,7 +51,7 @@ impl Property for PidAgrees {
     }
 
     fn contract(&self) -> &'static str {
-        "shim.proto/task.proto: Create, Start, State, Delete and TaskExit carry the task's pid; runc-v2 answers the init pid fixed at Create, the Go shim s.hpid"
+        "shim.proto/task.proto: Create, Start, State, Delete, Connect (task_pid) and TaskExit carry the task's pid; runc-v2 answers the init pid fixed at Create, the Go shim s.hpid; containerd's Create answers Connect's task_pid"
     }
 
     /// Reports the first disagreeing report (calls in call order, then events in event
@@ -58,6 +66,13 @@ impl Property for PidAgrees {
             }
         }
         creates.values_mut().for_each(|v| v.sort_unstable());
+        // A Delete in flight at some instant of [from, to] (a pending one: until the end).
+        let delete_in_flight = |container: &str, from: u64, to: u64| {
+            index.calls_for(container).iter().any(|&d| {
+                let d = &h.calls[d];
+                d.op == Op::Delete && d.invoked_ns <= to && d.end_ns() >= from
+            })
+        };
         for r in reports(h) {
             let Some(own) = creates.get(r.container.as_str()) else {
                 continue;
@@ -72,6 +87,9 @@ impl Property for PidAgrees {
             if index.create_in_flight(&r.container, returned + 1, r.to_ns) {
                 continue;
             }
+            if r.connect && delete_in_flight(&r.container, h.calls[c].invoked_ns, r.to_ns) {
+                continue;
+            }
             let created = h.calls[c].reply().map_or(0, |reply| reply.pid);
             if created != r.pid {
                 return disagrees(h, c, created, &r);
@@ -81,18 +99,19 @@ impl Property for PidAgrees {
     }
 }
 
-/// The answers of Start, State and Delete that succeeded, in call order, then the
-/// TaskExits in event order.
+/// The answers of Start, State, Delete and Connect that succeeded, in call order, then
+/// the TaskExits in event order.
 fn reports(h: &History) -> impl Iterator<Item = PidReport> + '_ {
     let calls = h.calls.iter().enumerate().filter_map(|(i, c)| {
         let reply = c.reply()?;
-        matches!(c.op, Op::Start | Op::State | Op::Delete).then(|| PidReport {
+        matches!(c.op, Op::Start | Op::State | Op::Delete | Op::Connect).then(|| PidReport {
             call: Some(i),
             event: None,
             container: c.container.clone(),
             pid: reply.pid,
             from_ns: c.invoked_ns,
             to_ns: c.end_ns(),
+            connect: c.op == Op::Connect,
         })
     });
     let events = h.task_exits().map(|(e, x)| PidReport {
@@ -102,6 +121,7 @@ fn reports(h: &History) -> impl Iterator<Item = PidReport> + '_ {
         pid: x.pid,
         from_ns: x.exited_from_ns(),
         to_ns: x.at_ns,
+        connect: false,
     });
     calls.chain(events)
 }
@@ -186,6 +206,40 @@ mod tests {
         ])
         .exit("c", 137, Some(90), 100);
         assert_eq!(evidence(PidAgrees.check(&h)), (vec![0], vec![0]));
+    }
+
+    #[test]
+    fn a_connect_with_task_pid_0_for_a_live_task_violates_issue_9340() {
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10).replies(pid(42)),
+            call(Op::Connect, "c", 11, 12).replies(pid(0)),
+        ]);
+        let verdict = PidAgrees.check(&h);
+        assert!(
+            matches!(&verdict, Verdict::Violation { explanation, .. }
+                if explanation.contains("Connect") && explanation.ends_with("reports pid 0 for the same task")),
+            "{verdict:?}"
+        );
+        assert_eq!(evidence(verdict), (vec![0, 1], vec![]));
+    }
+
+    #[test]
+    fn a_connect_after_a_delete_was_sent_is_not_judged() {
+        // The reference shim answers task pid 0 for an id it no longer holds.
+        let h = history(vec![
+            call(Op::Create, "c", 0, 10).replies(pid(42)),
+            call(Op::Connect, "c", 11, 12).replies(pid(42)),
+            call(Op::Delete, "c", 20, 30).replies(exited(0, 15)),
+            call(Op::Connect, "c", 25, 35).replies(pid(0)),
+        ]);
+        assert_eq!(PidAgrees.check(&h), Verdict::Pass);
+        // A Delete in flight while the Create was may run right after it.
+        let h = history(vec![
+            call(Op::Delete, "c", 0, 12).replies(exited(0, 11)),
+            call(Op::Create, "c", 1, 10).replies(pid(42)),
+            call(Op::Connect, "c", 11, 13).replies(pid(0)),
+        ]);
+        assert_eq!(PidAgrees.check(&h), Verdict::Pass);
     }
 
     #[test]

@@ -31,12 +31,15 @@ pub enum Op {
     Pause,
     /// Resume the paused task.
     Resume,
+    /// Ask the shim for its pid and the task's (containerd's `shimTask.PID`, which its
+    /// Create answers with and its Wait sends first).
+    Connect,
 }
 
 impl Op {
     /// The ttrpc method of the `containerd.task.v2.Task` service this operation calls:
     /// `"Create"`, `"Start"`, `"State"`, `"Kill"`, `"Wait"`, `"Delete"`, `"Shutdown"`,
-    /// `"Pause"` or `"Resume"`.
+    /// `"Pause"`, `"Resume"` or `"Connect"`.
     ///
     /// ```
     /// use properties::Op;
@@ -53,6 +56,7 @@ impl Op {
             Op::Shutdown => "Shutdown",
             Op::Pause => "Pause",
             Op::Resume => "Resume",
+            Op::Connect => "Connect",
         }
     }
 }
@@ -103,7 +107,7 @@ impl TaskStatus {
 mod tests {
     use super::*;
 
-    const ALL: [Op; 10] = [
+    const ALL: [Op; 11] = [
         Op::Create,
         Op::Start,
         Op::State,
@@ -120,6 +124,7 @@ mod tests {
         Op::Shutdown,
         Op::Pause,
         Op::Resume,
+        Op::Connect,
     ];
 
     #[test]
@@ -146,7 +151,7 @@ mod tests {
             methods,
             [
                 "Create", "Start", "State", "Kill", "Kill", "Wait", "Delete", "Shutdown", "Pause",
-                "Resume"
+                "Resume", "Connect"
             ]
         );
         let shown: Vec<String> = ALL.iter().map(Op::to_string).collect();

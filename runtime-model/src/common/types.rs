@@ -145,6 +145,7 @@ pub enum TaskRequest {
     ShutdownContainer(ShutdownRequest),
     PauseContainer(ContainerProcess),
     ResumeContainer(ContainerProcess),
+    ConnectContainer(ContainerProcess),
 }
 
 impl TaskRequest {
@@ -159,7 +160,8 @@ impl TaskRequest {
             | TaskRequest::StartProcess(p)
             | TaskRequest::StateProcess(p)
             | TaskRequest::PauseContainer(p)
-            | TaskRequest::ResumeContainer(p) => &p.container_id,
+            | TaskRequest::ResumeContainer(p)
+            | TaskRequest::ConnectContainer(p) => &p.container_id,
         }
     }
 }
@@ -176,6 +178,15 @@ pub enum TaskResponse {
     ShutdownContainer(ShimExit),
     PauseContainer,
     ResumeContainer,
+    ConnectContainer(ConnectPids),
+}
+
+/// What a Connect answers, as the shim writes it into `ConnectResponse`: its own pid and
+/// the task's (0 when it sets none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectPids {
+    pub shim_pid: Pid,
+    pub task_pid: Pid,
 }
 
 /// What a Shutdown does to the shim process.

@@ -21,8 +21,8 @@ use crate::agent::{
     Agent, ContainerID, ContainerProcessID, CreateContainerRequest, WaitProcessRequest,
 };
 use crate::common::types::{
-    ContainerConfig, ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus,
-    ProcessType, ShimExit, ShutdownRequest, TaskExit, TaskRequest, TaskResponse,
+    ConnectPids, ContainerConfig, ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo,
+    ProcessStatus, ProcessType, ShimExit, ShutdownRequest, TaskExit, TaskRequest, TaskResponse,
 };
 use crate::common::RuntimePorts;
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
@@ -297,6 +297,17 @@ impl TaskHandler for Service {
             }
             TaskRequest::ShutdownContainer(r) => {
                 TaskResponse::ShutdownContainer(self.shutdown(&r).await?)
+            }
+            TaskRequest::ConnectContainer(p) => {
+                // Connect (589-598): the shim's pid, and the container's if there is one.
+                let task_pid = match self.get_container(&p.container_id).await {
+                    Ok(c) => c.init.pid,
+                    Err(_) => 0,
+                };
+                TaskResponse::ConnectContainer(ConnectPids {
+                    shim_pid: self.shim_pid,
+                    task_pid,
+                })
             }
         })
     }

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::{error, Instrument};
 
-use crate::common::types::{Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
+use crate::common::types::{ConnectPids, Pid, ShimExit, TaskExit, TaskRequest, TaskResponse};
 use crate::common::{ContainerManager, RuntimePorts};
 use crate::profile::{Profile, ShutdownRule, Waiters};
 use crate::service::task_service::{error_status, TaskHandler};
@@ -69,7 +69,7 @@ impl RuntimeHandlerManager {
             p.hooks.clone(),
             inner.msg_sender.clone(),
             p,
-            self.profile.health_monitor,
+            self.profile,
         ));
         let container_manager = Arc::new(VirtContainerManager::new(
             &inner.id,
@@ -221,13 +221,24 @@ impl RuntimeHandlerManager {
             TaskRequest::WaitProcess(process) => {
                 let exit_status = cm.wait_process(&process).await.context("wait process")?;
                 if self.profile.wait_stops_sandbox && cm.is_sandbox_container(&process).await {
-                    if let Err(e) = sandbox.stop().await {
-                        error!(sid = %sandbox.sid, "failed to stop sandbox {:?}", e);
+                    sandbox.stop().await.context("stop sandbox")?;
+                    if self.profile.cleanup_once {
+                        // main (4.0.0, PR #13139, commit 478970131c): release the
+                        // sandbox's resources as soon as its container exits.
+                        sandbox.cleanup().await.context("cleanup sandbox")?;
                     }
                 }
                 TaskResponse::WaitProcess(exit_status)
             }
             TaskRequest::StartProcess(process) => {
+                if self.profile.rescan_network_before_start {
+                    if let Err(e) = sandbox.rescan_network().await {
+                        error!(
+                            sid = %sandbox.sid,
+                            "network rescan failed; container may lack networking: {:?}", e
+                        );
+                    }
+                }
                 let pid = match cm.start_process(&process).await {
                     Ok(pid) => pid,
                     Err(e) => {
@@ -260,6 +271,20 @@ impl RuntimeHandlerManager {
                     .await
                     .context("resume container")?;
                 TaskResponse::ResumeContainer
+            }
+            TaskRequest::ConnectContainer(process) => {
+                let pid = cm.connect_container(&process).await.context("connect")?;
+                TaskResponse::ConnectContainer(if self.profile.connect_answers_task_pid {
+                    ConnectPids {
+                        shim_pid: self.ports.shim_pid,
+                        task_pid: pid,
+                    }
+                } else {
+                    ConnectPids {
+                        shim_pid: pid,
+                        task_pid: 0,
+                    }
+                })
             }
         };
         Ok(resp)

@@ -192,7 +192,7 @@ fn process_id(id: &str, exec_id: &str) -> Result<ContainerProcess, Status> {
         .map_err(|e| untranslatable(&e))
 }
 
-/// Pause and Resume carry a `ContainerID::new(id)` (`trans_from_shim.rs:272-283`).
+/// Pause, Resume and Connect carry a `ContainerID::new(id)` (`trans_from_shim.rs:272-283, 310-314`).
 fn container_id(id: &str) -> Result<ContainerProcess, Status> {
     verify_id(id)
         .context("verify container id")
@@ -259,6 +259,10 @@ pub fn translate_request(req: &ttrpc::Request) -> Result<TaskRequest, Status> {
         "Resume" => {
             let r: api::ResumeRequest = decode(req)?;
             TaskRequest::ResumeContainer(container_id(&r.id)?)
+        }
+        "Connect" => {
+            let r: api::ConnectRequest = decode(req)?;
+            TaskRequest::ConnectContainer(container_id(&r.id)?)
         }
         other => {
             return Err(ttrpc::get_status(
@@ -341,6 +345,12 @@ fn translate_response(resp: TaskResponse, unset: UnsetExitTime) -> Vec<u8> {
             let mut r = api::WaitResponse::new();
             r.exit_status = e.exit_code as u32;
             r.exited_at = exit_time(e.exit_time, unset);
+            encode(&r)
+        }
+        TaskResponse::ConnectContainer(pids) => {
+            let mut r = api::ConnectResponse::new();
+            r.shim_pid = pids.shim_pid;
+            r.task_pid = pids.task_pid;
             encode(&r)
         }
         TaskResponse::KillProcess

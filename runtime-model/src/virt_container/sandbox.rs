@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use tokio::sync::{mpsc, RwLock};
+use tokio::sync::{mpsc, Mutex, RwLock};
 use tracing::{error, info, warn};
 
 use crate::agent::{Agent, CreateSandboxRequest};
@@ -11,6 +11,7 @@ use crate::common::types::{ContainerProcess, Pid, TaskExit};
 use crate::common::{ContainerManager, ProcessPort, RuntimePorts};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
+use crate::profile::Profile;
 use crate::resource::ResourceManager;
 use crate::virt_container::health_check::HealthCheck;
 
@@ -32,6 +33,10 @@ pub struct VirtSandbox {
     pub msg_sender: mpsc::Sender<TaskExit>,
     /// The sandbox's host resources, released by `shutdown`'s cleanup.
     pub resources: Arc<ResourceManager>,
+    /// Whether `cleanup` has run (main's `inner.cleaned`; read only with
+    /// `profile.cleanup_once`).
+    cleaned: Mutex<bool>,
+    profile: Profile,
     /// The shim process, which the health monitor ends.
     pub process: Arc<dyn ProcessPort>,
     /// The health monitor, started with the sandbox when the profile has one.
@@ -46,7 +51,7 @@ impl VirtSandbox {
         hooks: Arc<dyn HookRunner>,
         msg_sender: mpsc::Sender<TaskExit>,
         ports: &RuntimePorts,
-        health_monitor: bool,
+        profile: Profile,
     ) -> VirtSandbox {
         VirtSandbox {
             sid: sid.to_string(),
@@ -56,8 +61,10 @@ impl VirtSandbox {
             hooks,
             msg_sender,
             resources: ports.resources.clone(),
+            cleaned: Mutex::new(false),
+            profile,
             process: ports.process.clone(),
-            monitor: health_monitor.then(HealthCheck::default),
+            monitor: profile.health_monitor.then(HealthCheck::default),
         }
     }
 
@@ -102,28 +109,88 @@ impl VirtSandbox {
         Ok(())
     }
 
-    /// `VirtSandbox::stop`: stop the VM.
+    /// `VirtSandbox::stop` (3.24.0 `sandbox.rs:814-825`): under the sandbox's write lock,
+    /// unless Stopped, stop the VM and mark the sandbox Stopped. With
+    /// `profile.sandbox_stop_unlocked`, main's stop instead.
     pub async fn stop(&self) -> Result<()> {
+        if self.profile.sandbox_stop_unlocked {
+            return self.stop_unlocked().await;
+        }
         let mut state = self.state.write().await;
-        if *state != SandboxState::Running {
+        if *state != SandboxState::Stopped {
+            self.hypervisor.stop_vm().await.context("stop vm")?;
+            *state = SandboxState::Stopped;
+            info!(sid = %self.sid, "sandbox stopped");
+        }
+        Ok(())
+    }
+
+    /// main's stop (3.32.0, PR #12957 commit 2b980b3a34 and PR #12293 commit 3095bd379b;
+    /// main `sandbox.rs:1318-1345`): read the state and let the lock go; unless Stopped,
+    /// stop the VM (from Init: ignore its error and record the stop), then wait for the
+    /// VM's exit, which records Stopped. Two stops can both reach the VM. The OOM watcher
+    /// its cancel token stops is not modelled (D3).
+    async fn stop_unlocked(&self) -> Result<()> {
+        let state = *self.state.read().await;
+        if state == SandboxState::Stopped {
+            return Ok(());
+        }
+        if state == SandboxState::Init {
+            let _ = self.hypervisor.stop_vm().await;
+            *self.state.write().await = SandboxState::Stopped;
+            info!(sid = %self.sid, "sandbox stopped during Init");
             return Ok(());
         }
         self.hypervisor.stop_vm().await.context("stop vm")?;
-        *state = SandboxState::Stopped;
+        self.hypervisor
+            .wait_vm()
+            .await
+            .context("wait for vm exit after stop")?;
+        *self.state.write().await = SandboxState::Stopped;
         info!(sid = %self.sid, "sandbox stopped");
         Ok(())
     }
 
-    /// `VirtSandbox::shutdown`: stop, cleanup (hypervisor, then the resources), stop the
+    /// `VirtSandbox::cleanup` (3.24.0 `sandbox.rs:849-864`): delete the hypervisor, then
+    /// release the resources. With `profile.cleanup_once`, main's flag makes a second
+    /// cleanup a no-op (main `sandbox.rs:1369-1378`: Wait on the sandbox container and
+    /// Shutdown both clean up).
+    pub async fn cleanup(&self) -> Result<()> {
+        if self.profile.cleanup_once {
+            let mut cleaned = self.cleaned.lock().await;
+            if *cleaned {
+                return Ok(());
+            }
+            *cleaned = true;
+        }
+        self.hypervisor
+            .cleanup()
+            .await
+            .context("delete hypervisor")?;
+        self.resources.cleanup();
+        Ok(())
+    }
+
+    /// `VirtSandbox::shutdown` (3.24.0 `sandbox.rs:827-847`): stop, cleanup, stop the
     /// monitor, agent stop.
     pub async fn shutdown(&self) -> Result<()> {
         self.stop().await.context("stop")?;
-        self.hypervisor.cleanup().await.context("cleanup")?;
-        self.resources.cleanup();
+        self.cleanup().await.context("do the clean up")?;
         if let Some(monitor) = &self.monitor {
             monitor.stop().await;
         }
         self.agent.stop().await;
+        Ok(())
+    }
+
+    /// main's `rescan_network` before a container's start (3.30.0, PR #12899, commit
+    /// 19bb8746f8; main `sandbox.rs:1416-1428`, `netns_rescan_config` 933-958): the VMM
+    /// pid names the netns, then a netlink probe finds no new interface. The model has no
+    /// network: the VMM pid is read through the port and the probe is one yield, with no
+    /// lock held. An error is only logged by the caller.
+    pub async fn rescan_network(&self) -> Result<()> {
+        self.hypervisor.get_vmm_master_tid().await?;
+        tokio::task::yield_now().await;
         Ok(())
     }
 
@@ -143,9 +210,12 @@ impl VirtSandbox {
                 return;
             }
         };
+        // 3.24.0 `sandbox.rs:875-877`: a failed stop ends the waiter with its error (the
+        // spawner logs it), so no TaskExit is published.
         if cm.is_sandbox_container(&process).await {
-            if let Err(e) = self.stop().await {
-                error!(sid = %self.sid, "failed to stop sandbox {:?}", e);
+            if let Err(e) = self.stop().await.context("stop sandbox") {
+                error!(sid = %self.sid, "sandbox wait process error: {:?}", e);
+                return;
             }
         }
         let event = TaskExit {

@@ -138,6 +138,7 @@ impl ShimConn {
             Op::Pause => self.pause(id).await.map(drop),
             Op::Resume => self.resume(id).await.map(drop),
             Op::Shutdown => self.shutdown(id).await.map(drop),
+            Op::Connect => self.connect(id).await.map(drop),
         }
     }
 
@@ -252,6 +253,24 @@ impl ShimConn {
         let mut req = api::ResumeRequest::new();
         req.id = id.into();
         self.call(Op::Resume, id, None, &req, None, no_reply).await
+    }
+
+    /// Connect (containerd's `shimTask.PID`): the answer's task pid is recorded.
+    pub async fn connect(&self, id: &str) -> Result<api::ConnectResponse, TtrpcError> {
+        let mut req = api::ConnectRequest::new();
+        req.id = id.into();
+        self.call(
+            Op::Connect,
+            id,
+            None,
+            &req,
+            None,
+            |r: &api::ConnectResponse| Reply {
+                pid: r.task_pid,
+                ..Reply::default()
+            },
+        )
+        .await
     }
 
     pub async fn shutdown(&self, id: &str) -> Result<Empty, TtrpcError> {
@@ -431,9 +450,14 @@ impl Containerd {
             .map_err(|e| errdefs::from_ttrpc(&e))
     }
 
-    /// Tasks.Wait: blocks until the task's process exits; the exit status.
+    /// Tasks.Wait: blocks until the task's process exits; the exit status. `shimTask.Wait`
+    /// first asks Connect for the pid (v1.7.34 `runtime/v2/shim.go:652-668`); its error
+    /// ends the Wait.
     pub async fn wait(&self, id: &str) -> Result<u32, CtrdError> {
         let shim = self.task(id)?;
+        shim.connect(id)
+            .await
+            .map_err(|e| errdefs::from_ttrpc(&e))?;
         shim.wait(id)
             .await
             .map(|r| r.exit_status)
@@ -443,7 +467,8 @@ impl Containerd {
     /// Tasks.Create: refused with AlreadyExists while the id is in the task list; else
     /// creates the container's metadata, lists the task (its shim has started:
     /// v1.7.34 `runtime/v2/manager.go:242` ShimManager.Start) and sends the shim's Create
-    /// (`manager.go:434`). A failed Create takes the task off the list, runs
+    /// (`manager.go:434`), then Connect for the pid it answers. A failed Create takes the
+    /// task off the list, runs
     /// `shimTask.delete` and, if that fails too, sends Shutdown once more
     /// (`manager.go:435-455`); the error reads `failed to create shim task: <err>`.
     pub async fn create(&self, sid: &str, id: &str) -> Result<u32, CtrdError> {
@@ -469,7 +494,16 @@ impl Containerd {
             .insert(id.to_string(), shim.clone());
         self.recorder.listed(id, true);
         match shim.create(id).await {
-            Ok(resp) => Ok(resp.pid),
+            // The answer's pid is Connect's task pid, not the Create's
+            // (`services/tasks/local.go:250-261`, `shimTask.PID`); the task stays listed
+            // if Connect fails.
+            Ok(_) => shim.connect(id).await.map(|r| r.task_pid).map_err(|e| {
+                let err = errdefs::from_ttrpc(&e);
+                CtrdError::new(
+                    ErrClass::Unknown,
+                    format!("failed to get task pid: {}", err.message),
+                )
+            }),
             Err(e) => {
                 self.remove_task(id);
                 if self.shim_task_delete(id, &shim).await.is_err() {

@@ -261,9 +261,9 @@ impl Case {
                             "lane {l} lists via the shim; List is a call of containerd's Tasks service (via \"tasks\")"
                         ))
                     }
-                    (Action::Call(Op::Shutdown, _), Via::Tasks) => {
+                    (Action::Call(op @ (Op::Shutdown | Op::Connect), _), Via::Tasks) => {
                         return Err(format!(
-                            "lane {l} sends Shutdown via containerd's Tasks service, which has none; valid: via \"shim\""
+                            "lane {l} sends {op} via containerd's Tasks service, which has none; valid: via \"shim\""
                         ))
                     }
                     (Action::Call(Op::Create, Target::NeverCreated), _) => {

@@ -362,7 +362,8 @@ pub struct Shrunk {
     pub took: Duration,
 }
 
-/// Every case that is `case` without one of its lanes or one of its steps, lanes first.
+/// Every case that is `case` without one of its lanes, one of its steps or one of its
+/// faults, lanes first.
 fn without_one_step(case: &Case) -> Vec<Case> {
     let mut out = Vec::new();
     for l in 0..case.lanes.len() {
@@ -383,6 +384,11 @@ fn without_one_step(case: &Case) -> Vec<Case> {
                 out.push(c.fitted());
             }
         }
+    }
+    for f in 0..case.faults.len() {
+        let mut c = case.clone();
+        c.faults.remove(f);
+        out.push(c.fitted());
     }
     out
 }

@@ -277,25 +277,33 @@ pub fn case(shape: Shape) -> impl Strategy<Value = Case> {
 /// the codes of SIGKILL and SIGTERM (a process killed from inside the guest).
 const EXIT_CODES: [i32; 5] = [0, 1, 2, 137, 143];
 
-/// One fault of a kind `swarm` draws, on a pod and container of the shape: half of the
-/// time due anywhere in the shape's window, half of the time aimed at a step of the
-/// case (up to 3 ms after one of `step_times`), so that faults land while calls are in
-/// flight.
-fn fault_step(
-    shape: Shape,
-    swarm: &Swarm,
-    step_times: Vec<u64>,
-) -> impl Strategy<Value = FaultStep> {
+/// When a drawn fault is due: anywhere in the shape's window, or aimed at a step of the
+/// case (up to 3 ms after the time that step is due), so that faults land while calls
+/// are in flight. The aimed step is an index resolved against the case's steps once the
+/// case is known, so the case and its faults shrink independently.
+#[derive(Clone, Debug)]
+enum Due {
+    InWindow(u64),
+    Aimed(proptest::sample::Index, u64),
+}
+
+/// One fault as drawn: when it is due, and the fault itself.
+type FaultDraw = (Due, Fault);
+
+/// One fault of a kind `swarm` draws, on a pod and container of the shape, due half of
+/// the time anywhere in the window and half of the time aimed at a step.
+fn fault_draw(shape: Shape, swarm: &Swarm) -> impl Strategy<Value = FaultDraw> {
     let kinds: Vec<(u32, BoxedStrategy<FaultKind>)> = swarm
         .active()
         .map(|(kind, weight)| (weight, Just(kind).boxed()))
         .collect();
-    let at = prop_oneof![
-        0..shape.window_us,
-        (proptest::sample::select(step_times), 0..3_000u64).prop_map(|(t, jitter)| t + jitter),
+    let due = prop_oneof![
+        (0..shape.window_us).prop_map(Due::InWindow),
+        (any::<proptest::sample::Index>(), 0..3_000u64)
+            .prop_map(|(step, jitter)| Due::Aimed(step, jitter)),
     ];
     (
-        at,
+        due,
         proptest::strategy::Union::new_weighted(kinds),
         1..=shape.max_pods,
         1..=shape.max_containers_per_pod,
@@ -305,7 +313,7 @@ fn fault_step(
         (0..3_000u32, proptest::bool::weighted(0.3)),
     )
         .prop_map(
-            |(at_us, kind, pod, index, code, call, link, (delay_ms, fails))| {
+            |(due, kind, pod, index, code, call, link, (delay_ms, fails))| {
                 let fault = match kind {
                     FaultKind::VmCrash => Fault::VmCrash { pod },
                     FaultKind::ShimCrash => Fault::ShimCrash { pod },
@@ -317,34 +325,47 @@ fn fault_step(
                     FaultKind::LinkPartition => Fault::LinkPartition { pod, link },
                     FaultKind::HookError => Fault::HookError { pod },
                     FaultKind::HookSlow => Fault::HookSlow { pod, delay_ms },
-                    // A boot is armed before the pods are set up: its time is the start.
-                    FaultKind::VmBoot => {
-                        let fault = Fault::VmBoot {
-                            pod,
-                            delay_ms,
-                            fails,
-                        };
-                        return FaultStep { at_us: 0, fault };
-                    }
+                    FaultKind::VmBoot => Fault::VmBoot {
+                        pod,
+                        delay_ms,
+                        fails,
+                    },
                 };
-                FaultStep { at_us, fault }
+                (due, fault)
             },
         )
+}
+
+/// The fault step of `draw` in a case whose steps are due at `step_times` (a boot fault
+/// is armed before the pods are set up: its time is the start).
+fn resolve((due, fault): FaultDraw, step_times: &[u64]) -> FaultStep {
+    let at_us = match (&fault, due) {
+        (Fault::VmBoot { .. }, _) => 0,
+        (_, Due::InWindow(at)) => at,
+        (_, Due::Aimed(step, jitter)) => match step_times.len() {
+            0 => jitter,
+            n => step_times[step.index(n)] + jitter,
+        },
+    };
+    FaultStep { at_us, fault }
 }
 
 /// Cases of the given shape with up to `swarm.max_faults` faults of the kinds `swarm`
 /// draws. The case without its faults is exactly the one [`case`] generates from the same
 /// randomness (the faults are drawn after it), so a campaign with faults explores the
-/// schedules of the fault-free campaign of the same number, with faults added; the
-/// faults shrink like the lanes do (fewer, earlier, simpler).
+/// schedules of the fault-free campaign of the same number, with faults added. The case
+/// and its faults are two independent parts: proptest shrinks the case (its lanes, then
+/// its latencies), then the faults (fewer, earlier, simpler), each part without
+/// regenerating the other.
 pub fn case_with_faults(shape: Shape, swarm: Swarm) -> impl Strategy<Value = Case> {
-    case(shape).prop_flat_map(move |case| {
+    let draws = proptest::collection::vec(fault_draw(shape, &swarm), 0..=swarm.max_faults);
+    (case(shape), draws).prop_map(|(case, draws)| {
         let step_times: Vec<u64> = case.lanes.iter().flatten().map(|s| s.at_us).collect();
-        let faults =
-            proptest::collection::vec(fault_step(shape, &swarm, step_times), 0..=swarm.max_faults);
-        (Just(case), faults).prop_map(|(case, mut faults)| {
-            faults.sort_by_key(|f| f.at_us);
-            Case { faults, ..case }.fitted()
-        })
+        let mut faults: Vec<FaultStep> = draws
+            .into_iter()
+            .map(|draw| resolve(draw, &step_times))
+            .collect();
+        faults.sort_by_key(|f| f.at_us);
+        Case { faults, ..case }.fitted()
     })
 }

@@ -279,8 +279,9 @@ async fn perform(world: &World, step: &Step) {
                 Op::Delete => drop(ctrd.delete(id).await),
                 Op::Pause => drop(ctrd.pause(id).await),
                 Op::Resume => drop(ctrd.resume(id).await),
-                // containerd's Tasks service has no Shutdown (`Case::validate` refuses it).
-                Op::Shutdown => {}
+                // containerd's Tasks service has no Shutdown or Connect (`Case::validate`
+                // refuses them).
+                Op::Shutdown | Op::Connect => {}
             }
             pause(timing, Site::Grpc).await;
         }

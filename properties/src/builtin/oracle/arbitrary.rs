@@ -35,6 +35,7 @@ fn op(creates: u32) -> impl Strategy<Value = Op> {
         2 => Just(Op::Shutdown),
         1 => Just(Op::Pause),
         1 => Just(Op::Resume),
+        1 => Just(Op::Connect),
     ]
 }
 

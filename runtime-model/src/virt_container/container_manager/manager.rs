@@ -105,6 +105,15 @@ impl VirtContainerManager {
         .await;
     }
 
+    /// `connect_container`: the pid Create answered (3.24.0: the shim's, `manager.rs:375-377`;
+    /// main: the VMM master tid, PR #12899, commit 3ad2de584f).
+    pub async fn connect_container(&self, _process: &ContainerProcess) -> Result<Pid> {
+        Ok(match self.profile.pid_source {
+            PidSource::ShimPid => self.pid,
+            PidSource::VmmMasterTid => self.hypervisor.get_vmm_master_tid().await?,
+        })
+    }
+
     /// main's synthetic state for the sandbox id when it is not in the map (PR #12167):
     /// Running, with the VMM's pid.
     async fn sandbox_running_state(&self) -> Result<ProcessStateInfo> {
