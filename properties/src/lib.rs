@@ -94,7 +94,7 @@ pub use builtin::*;
 pub use catalog::{Catalog, UnknownName};
 pub use history::{
     fmt_ns, Call, Code, Event, Failure, Fault, FaultKind, FinalState, GuestExit, History,
-    Lifecycle, LifecycleEvent, Op, Outcome, Reply, TaskExit, TaskStatus,
+    Lifecycle, LifecycleEvent, Lock, Op, Outcome, Reply, StuckTask, TaskExit, TaskStatus, Waiting,
 };
 pub use index::ContainerIndex;
 pub use judgement::{Judgement, Violation};

@@ -25,8 +25,8 @@
 //! ```
 
 use crate::history::{
-    Call, Code, Event, Failure, Fault, FaultKind, GuestExit, History, Op, Outcome, Reply, TaskExit,
-    TaskStatus,
+    Call, Code, Event, Failure, Fault, FaultKind, GuestExit, History, Lock, Op, Outcome, Reply,
+    StuckTask, TaskExit, TaskStatus, Waiting,
 };
 use crate::property::Verdict;
 
@@ -209,6 +209,37 @@ impl History {
     pub fn liveness_from(mut self, at_ns: u64) -> History {
         self.liveness_from_ns = Some(at_ns);
         self
+    }
+
+    /// The history with `tasks` recorded as the shims' tasks stuck at its end.
+    pub fn stuck(mut self, tasks: Vec<StuckTask>) -> History {
+        self.stuck = Some(tasks);
+        self
+    }
+}
+
+/// Lock `lock` taken in `mode` for `container`.
+pub fn lock(lock: &str, mode: &str, container: &str) -> Lock {
+    Lock {
+        lock: lock.to_string(),
+        mode: mode.to_string(),
+        container: container.to_string(),
+    }
+}
+
+/// A task of sandbox `s`'s shim named `task` (a request when it reads `<Method>
+/// <container>`) waiting for `waits` since 0 and holding `holds`.
+pub fn stuck_task(task: &str, waits: Option<Waiting>, holds: Vec<Lock>) -> StuckTask {
+    let request = task
+        .split_once(' ')
+        .filter(|(method, _)| method.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|(m, c)| (m.to_string(), c.to_string()));
+    StuckTask {
+        sandbox: "s".to_string(),
+        task: task.to_string(),
+        request,
+        waits_for: waits.map(|w| (w, 0)),
+        holds,
     }
 }
 

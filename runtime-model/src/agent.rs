@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 /// Upstream's default `request_timeout_ms` for agent calls that have a deadline.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// The agent client's deadline for a health `check` (`health_check_request_timeout_ms`,
+/// kata-types 3.24.0 `config/agent.rs:179`).
+pub const HEALTH_CHECK_REQUEST_TIMEOUT_MS: u64 = 90_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerID {

@@ -251,6 +251,11 @@ pub struct Profile {
     pub refused_start_stops: bool,
     pub unset_exit_time: UnsetExitTime,
     pub event_publisher: EventPublisher,
+    /// The sandbox's start spawns runtime-rs's health monitor, which checks the agent
+    /// every 30 s and ends the shim process when a check fails (3.24.0
+    /// `virt_container/src/health_check.rs`, started at `sandbox.rs:735`). The Go shim's
+    /// own monitor (virtcontainers `monitor.go`) is not modelled.
+    pub health_monitor: bool,
     /// Connect answers the task's pid (`connect_container`'s, per `pid_source`) as
     /// `task_pid` and the shim process's own as `shim_pid` (runtime-rs 3.30.0, PR #12899,
     /// commit b1393f03c4 "fix ConnectResponse to set both shim_pid and task_pid", issue
@@ -298,6 +303,7 @@ impl Profile {
         refused_start_stops: true,
         unset_exit_time: UnsetExitTime::Omitted,
         event_publisher: EventPublisher::ShimCrate,
+        health_monitor: true,
         connect_answers_task_pid: false,
         sandbox_stop_unlocked: false,
         cleanup_once: false,
@@ -335,6 +341,7 @@ impl Profile {
         refused_start_stops: false,
         unset_exit_time: UnsetExitTime::GoZeroTime,
         event_publisher: EventPublisher::GoKata,
+        health_monitor: false,
         connect_answers_task_pid: true,
         sandbox_stop_unlocked: false,
         cleanup_once: false,

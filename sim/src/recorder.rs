@@ -247,6 +247,7 @@ impl Recorder {
             final_state,
             liveness_from_ns: inner.liveness_from_ns,
             panic,
+            stuck: None,
         }
     }
 }

@@ -13,7 +13,7 @@ use runtime_model::Profile;
 
 use crate::lanes::{self, Focus};
 use crate::log::LogOutput;
-use crate::run::{run_tallied, Judged, Tally};
+use crate::run::{name_the_stuck, run_tallied, Judged, Tally};
 use crate::scenario::Scenario;
 use crate::timeline::chrome::{trace_events, Evidence};
 use crate::timeline::{Mark, Timeline};
@@ -65,6 +65,7 @@ pub fn replay(
     let collect = timeline.then(Timeline::default);
     let collected = collect.clone();
     let s = scenario.clone();
+    let c = catalog.clone();
     let judged = crate::pool::on_fresh_thread(move || {
         let run = run_tallied(
             s,
@@ -74,9 +75,10 @@ pub fn replay(
             Arc::default(),
             collected.as_ref(),
         )?;
-        let judgement = catalog.judge(&run.history);
+        let judgement = c.judge(&run.history);
         Ok(Judged { run, judgement })
     })?;
+    let judged = name_the_stuck(judged, scenario.clone(), profile, seed, &catalog)?;
     let run = &judged.run;
     let h = &run.history;
     let judgement = &judged.judgement;

@@ -19,6 +19,7 @@ use crate::log::{Captured, LogOutput};
 use crate::net::host_addr;
 use crate::recorder::{LogTally, Recorder};
 use crate::scenario::Scenario;
+use crate::timeline::stuck::stuck_tasks;
 use crate::timeline::Timeline;
 use crate::world::{World, CONTAINERD_HOST};
 
@@ -90,21 +91,27 @@ pub fn run_tallied(
     let subscriber = crate::log::subscriber(log, tally.clone(), &captured, timeline);
     let recorder = Recorder::new();
     let rec = recorder.clone();
+    let collecting = timeline.cloned();
     let outcome = tracing::subscriber::with_default(subscriber, || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(async move {
                 let node = Handle::current()
                     .create_node()
-                    .name("containerd")
+                    .name(crate::world::CONTAINERD_NODE)
                     .ip(host_addr(CONTAINERD_HOST).ip())
                     .build();
                 crate::nodes::track(node.id());
                 let result = node.spawn(drive(scenario, profile, rec)).await;
                 let sim_time = crate::clock::now();
+                // What the shims' tasks were still blocked on, before the nodes go.
+                let stuck = collecting.map(|t| stuck_tasks(&t.open()));
                 crate::nodes::end_all().await;
                 result
                     .map_err(|e| anyhow!("scenario task failed: {e}"))?
-                    .map(|value| (value, sim_time))
+                    .map(|(mut history, starts, start)| {
+                        history.stuck = stuck;
+                        ((history, starts, start), sim_time)
+                    })
             })
         }))
     });
@@ -181,7 +188,8 @@ pub struct Judged {
     pub judgement: Judgement,
 }
 
-/// Runs `scenario` on a fresh thread and judges its history with `catalog`.
+/// Runs `scenario` on a fresh thread and judges its history with `catalog` (naming
+/// what a hang's calls were blocked on: [`name_the_stuck`]).
 pub fn run_and_judge(
     scenario: Arc<dyn Scenario>,
     profile: Profile,
@@ -189,9 +197,57 @@ pub fn run_and_judge(
     log: LogOutput,
     catalog: Arc<Catalog>,
 ) -> Result<Judged> {
-    crate::pool::on_fresh_thread(move || {
-        let run = run(scenario, profile, seed, log)?;
-        let judgement = catalog.judge(&run.history);
+    let (s, c) = (scenario.clone(), catalog.clone());
+    let judged = crate::pool::on_fresh_thread(move || {
+        let run = run(s, profile, seed, log)?;
+        let judgement = c.judge(&run.history);
         Ok(Judged { run, judgement })
-    })
+    })?;
+    name_the_stuck(judged, scenario, profile, seed, &catalog)
+}
+
+/// The properties whose reports name the calls a run left pending.
+const HANG_PROPERTIES: [&str; 2] = ["no_call_hangs", "teardown_leaves_nothing"];
+
+/// When `judged` reports a hang (a property of [`HANG_PROPERTIES`] violated) and its
+/// history does not say what the shims' tasks were blocked on, runs
+/// the same again with a timeline, which records that and changes nothing in the run
+/// (the trace must be the same), and judges the history with it. A run that does not
+/// hang costs nothing more.
+pub fn name_the_stuck(
+    judged: Judged,
+    scenario: Arc<dyn Scenario>,
+    profile: Profile,
+    seed: u64,
+    catalog: &Catalog,
+) -> Result<Judged> {
+    let h = &judged.run.history;
+    let hangs = HANG_PROPERTIES
+        .iter()
+        .any(|p| judged.judgement.violation(p).is_some());
+    if h.stuck.is_some() || !hangs {
+        return Ok(judged);
+    }
+    let again = crate::pool::on_fresh_thread(move || {
+        let timeline = Timeline::default();
+        run_tallied(
+            scenario,
+            profile,
+            seed,
+            LogOutput::Quiet,
+            Arc::default(),
+            Some(&timeline),
+        )
+    })?;
+    if again.trace_hash != judged.run.trace_hash {
+        return Err(anyhow!(
+            "the run with a timeline took another course (trace {:016x}, not {:016x})",
+            again.trace_hash,
+            judged.run.trace_hash
+        ));
+    }
+    let mut run = judged.run;
+    run.history.stuck = again.history.stuck;
+    let judgement = catalog.judge(&run.history);
+    Ok(Judged { run, judgement })
 }

@@ -10,6 +10,7 @@ use madsim::net::Endpoint;
 use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use runtime_model::common::types::{ShimExit, TaskEvent};
+use runtime_model::common::ProcessPort;
 use runtime_model::profile::{EventPublisher, Program};
 use runtime_model::reference_shim;
 use runtime_model::resource::ResourceManager;
@@ -99,12 +100,20 @@ impl Shim {
         }));
         let resources = Arc::new(ResourceManager::default());
         let hooks = Arc::new(SimHooks::new(timing.clone(), spec.controls.clone()));
+        let up = Liveness::new(false);
+        let node_id = Arc::new(Mutex::new(None::<NodeId>));
         let ports = RuntimePorts {
             agent: agent.clone(),
             hypervisor: vmm.clone(),
             hooks: hooks.clone(),
             shim_pid: spec.shim_pid,
             resources: resources.clone(),
+            process: Arc::new(OwnProcess {
+                up: up.clone(),
+                node_id: node_id.clone(),
+                reaper: spec.reaper.clone(),
+                sid: spec.sid.clone(),
+            }),
         };
         let capacity = spec.profile.event_publisher.channel_capacity();
         let (handler, events_rx): (Arc<dyn TaskHandler>, _) = match spec.profile.program {
@@ -121,8 +130,6 @@ impl Shim {
                 )
             }
         };
-        let up = Liveness::new(false);
-        let node_id = Arc::new(Mutex::new(None::<NodeId>));
         let process = ShimProcess {
             service: Arc::new(TaskService::new(
                 handler.clone(),
@@ -158,6 +165,31 @@ impl Shim {
             agent,
             hooks,
         })
+    }
+}
+
+/// The shim process as the runtime inside sees it ([`ProcessPort`]): the world's clock,
+/// and an exit that ends the shim's node, as a Shutdown does, so containerd sees the
+/// connection close.
+struct OwnProcess {
+    up: Liveness,
+    node_id: Arc<Mutex<Option<NodeId>>>,
+    reaper: mpsc::UnboundedSender<(NodeId, String)>,
+    sid: String,
+}
+
+#[async_trait::async_trait]
+impl ProcessPort for OwnProcess {
+    async fn sleep(&self, d: Duration) {
+        crate::clock::sleep(d).await;
+    }
+
+    fn exit(&self, code: i32) {
+        tracing::warn!(sid = %self.sid, code, "shim process exited");
+        self.up.set(false);
+        if let Some(id) = *self.node_id.lock().unwrap() {
+            let _ = self.reaper.send((id, self.sid.clone()));
+        }
     }
 }
 

@@ -83,6 +83,11 @@ impl FakeVmm {
         *self.boot_fault.lock().unwrap() = Some((delay, fails, record));
     }
 
+    /// The VM's node, while it runs.
+    pub fn node(&self) -> Option<NodeId> {
+        *self.node.lock().unwrap()
+    }
+
     /// The agent of the running VM, if one runs.
     pub fn agent(&self) -> Option<Arc<KataAgent>> {
         if !self.up.is_up() {

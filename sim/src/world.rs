@@ -25,6 +25,9 @@ use crate::net::ttrpc::TtrpcClient;
 use crate::recorder::Recorder;
 use crate::shim::{ContainerdAddr, Shim, ShimSpec};
 
+/// The name of the node containerd runs on.
+pub const CONTAINERD_NODE: &str = "containerd";
+
 /// containerd's host number (10.0.0.1).
 pub const CONTAINERD_HOST: u16 = 1;
 

@@ -73,3 +73,25 @@ fn a_file_of_the_first_format_reads_as_the_same_case() {
     assert_eq!(old.case, now.case);
     assert_eq!(old.expect.get(&Profile::RS_3_24), Some(&Expect::Violates));
 }
+
+#[test]
+fn the_go_hang_names_the_task_that_blocks_the_shim() {
+    let file = seeds_dir().join("go-failed-start-fills-the-exit-slot-and-the-shim-hangs.json");
+    let f = CaseFile::load(&file, &Catalog::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let catalog = Arc::new(Catalog::builtin());
+    let judged =
+        judge_case(&f.case, Profile::GO_3_24, LogOutput::Quiet, &catalog).expect("the case runs");
+    let hang = judged
+        .judgement
+        .violation("no_call_hangs")
+        .expect("go-3.24 hangs on this case");
+    // The Shutdown gave up on `s.mu`, which the exit watcher holds while it waits to put
+    // the container's code in the slot the refused Start's 255 fills (wait.go:94).
+    assert!(
+        hang.explanation.ends_with(
+            "when the run ended, in its shim the exit watcher of pod1-c1 holds the service lock (lock) and waits for room in the exit channel of pod1-c1"
+        ),
+        "{}",
+        hang.explanation
+    );
+}

@@ -13,6 +13,7 @@ use anyhow::{anyhow, Result};
 use async_trait::async_trait;
 use runtime_model::agent::*;
 use runtime_model::common::types::TaskEvent;
+use runtime_model::common::ProcessPort;
 use runtime_model::hooks::{HookRunner, HookStage};
 use runtime_model::hypervisor::Hypervisor;
 use runtime_model::resource::ResourceManager;
@@ -220,6 +221,22 @@ impl HookRunner for NoHooks {
     }
 }
 
+/// The shim process on the host's clock. Its agent always answers, so the health
+/// monitor never asks it to exit; were it to, the request is reported on stderr (the
+/// stress node has no process of its own to end).
+struct HostProcess;
+
+#[async_trait]
+impl ProcessPort for HostProcess {
+    async fn sleep(&self, d: std::time::Duration) {
+        tokio::time::sleep(d).await;
+    }
+
+    fn exit(&self, code: i32) {
+        eprintln!("the shim asked to exit with {code}");
+    }
+}
+
 /// A pod's shim: the model's Task service, its events drained as containerd would.
 pub fn shim(sid: &str, profile: Profile) -> Arc<TaskService> {
     let capacity = profile.event_publisher.channel_capacity();
@@ -233,6 +250,7 @@ pub fn shim(sid: &str, profile: Profile) -> Arc<TaskService> {
         hooks: Arc::new(NoHooks),
         shim_pid: 1000,
         resources: Arc::new(ResourceManager::default()),
+        process: Arc::new(HostProcess),
     };
     Arc::new(TaskService::new(
         Arc::new(RuntimeHandlerManager::new(sid, events, ports, profile)),

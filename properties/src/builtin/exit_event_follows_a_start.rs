@@ -10,7 +10,9 @@ use crate::property::{Property, Verdict};
 /// never ran has not exited. Per incarnation: an incarnation of an id begins with a
 /// successful Create that returned before the event and follows a successful Delete of
 /// the id (or is its first); only a Start that returned after that Create was invoked
-/// counts. A Create that replaced a live entry without a Delete does not begin one, and
+/// counts, as does one that got no answer (pending, closed or timed out: the shim may
+/// have started the process and its answer been lost). A Create that replaced a live
+/// entry without a Delete does not begin one, and
 /// an event is not judged when a Create of the id was in flight between the exit and the
 /// event's receipt: it may belong to either incarnation.
 ///
@@ -85,9 +87,13 @@ impl Lifecycle {
             }
             incarnations.push(incarnation);
         }
-        let starts = succeeded
+        // A Start with no answer (pending, its connection closed, or given up on by the
+        // client) may have started the process in the shim: its answer may have been
+        // lost, as on a partitioned link.
+        let starts = calls
             .iter()
-            .filter(|c| c.op == Op::Start)
+            .map(|&i| &h.calls[i])
+            .filter(|c| c.op == Op::Start && (c.reply().is_some() || c.result.is_unanswered()))
             .map(|c| (c.invoked_ns, c.end_ns()));
         Lifecycle {
             ends: done.iter().map(|c| c.end_ns()).collect(),
@@ -152,6 +158,28 @@ mod tests {
         ])
         .exit("c", 137, Some(90), 100);
         assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_start_that_got_no_answer_may_have_started_the_process() {
+        for start in [
+            call(Op::Start, "c", 20, 0).pending(),
+            call(Op::Start, "c", 20, 200).closed(),
+            call(Op::Start, "c", 20, 200).timed_out(),
+        ] {
+            let h =
+                history(vec![call(Op::Create, "c", 0, 10), start]).exit("c", 137, Some(90), 100);
+            assert_eq!(ExitEventFollowsAStart.check(&h), Verdict::Pass);
+        }
+        let refused = history(vec![
+            call(Op::Create, "c", 0, 10),
+            call(Op::Start, "c", 20, 30).fails(crate::Code::Unknown),
+        ])
+        .exit("c", 137, Some(90), 100);
+        assert_eq!(
+            evidence(ExitEventFollowsAStart.check(&refused)),
+            (vec![], vec![0])
+        );
     }
 
     #[test]

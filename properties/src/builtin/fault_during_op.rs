@@ -19,7 +19,7 @@ const OPS: [Op; 6] = [
 
 /// The situation names, by fault kind (in [`FaultKind::ALL`] order) and operation (in
 /// [`OPS`] order).
-const NAMES: [[&str; 6]; 10] = [
+const NAMES: [[&str; 6]; 11] = [
     [
         "vm_crash_during_create",
         "vm_crash_during_start",
@@ -100,6 +100,14 @@ const NAMES: [[&str; 6]; 10] = [
         "hook_slow_during_delete",
         "hook_slow_during_state",
     ],
+    [
+        "link_partition_during_create",
+        "link_partition_during_start",
+        "link_partition_during_kill",
+        "link_partition_during_wait",
+        "link_partition_during_delete",
+        "link_partition_during_state",
+    ],
 ];
 
 /// A fault of `kind` applied while a call of the operation `op` (any signal for Kill)
@@ -159,7 +167,7 @@ mod tests {
     #[test]
     fn names_follow_kind_and_operation() {
         let all = FaultDuringOp::all();
-        assert_eq!(all.len(), 55);
+        assert_eq!(all.len(), 61);
         for s in &all {
             let expected = format!(
                 "{}_during_{}",

@@ -8,9 +8,11 @@ pub const HANG_BOUND_NS: u64 = 10_000_000_000;
 
 /// Every call except Wait returns, within [`HANG_BOUND_NS`] of its invocation, and not
 /// by the client giving up (a client-side Timeout is a hang the client cut short). A
-/// call still pending when the run ended violates once the run outlasted the bound.
-/// A call a delaying fault may have held up (an agent stall or a held link of its
-/// sandbox, before the faults were healed: [`History::delaying_fault`]) is not judged
+/// call still pending when the run ended violates once the run outlasted the bound, and
+/// the report says what blocked it when the run recorded that ([`History::blocked`]).
+/// A call a delaying fault may have held up (an agent stall, a held link or a
+/// partitioned link of its sandbox, before the faults were healed:
+/// [`History::delaying_fault`]) is not judged
 /// here: the liveness phase judges what happens once the fault is gone
 /// ([`TeardownLeavesNothing`](crate::TeardownLeavesNothing)).
 ///
@@ -54,9 +56,10 @@ impl Property for NoCallHangs {
                 _ if took_ns > HANG_BOUND_NS => format!("it took {}", fmt_ns(took_ns)),
                 _ => continue,
             };
+            let blocked = h.blocked(i).map_or_else(String::new, |b| format!(": {b}"));
             return Verdict::violation(
                 format!(
-                    "{}: {hung} (bound {})",
+                    "{}: {hung} (bound {}){blocked}",
                     h.describe(i),
                     fmt_ns(HANG_BOUND_NS)
                 ),
@@ -71,6 +74,7 @@ impl Property for NoCallHangs {
 mod tests {
     use super::*;
     use crate::testing::*;
+    use crate::Waiting;
 
     #[test]
     fn passes_when_calls_return_in_time_and_only_wait_blocks() {
@@ -115,6 +119,54 @@ mod tests {
             "{verdict:?}"
         );
         assert_eq!(evidence(verdict).0, vec![0]);
+    }
+
+    #[test]
+    fn a_pending_call_is_reported_with_what_blocked_it() {
+        let mut h = history(vec![call(Op::Shutdown, "c", 0, 0).pending()]).stuck(vec![
+            stuck_task(
+                "Shutdown c",
+                Some(Waiting::Lock(lock("service", "lock", "c"))),
+                vec![],
+            ),
+            stuck_task(
+                "the exit watcher of c",
+                Some(Waiting::Other {
+                    on: "room in the exit channel of".into(),
+                    container: "c".into(),
+                }),
+                vec![lock("service", "lock", "c")],
+            ),
+        ]);
+        h.ended_ns = 2 * HANG_BOUND_NS;
+        match NoCallHangs.check(&h) {
+            Verdict::Violation { explanation, .. } => assert!(
+                explanation.ends_with("(bound 10.000000s): Shutdown c (pending 20.000000s) waits for the service lock (lock) held by the exit watcher of c, which waits for room in the exit channel of c"),
+                "{explanation}"
+            ),
+            Verdict::Pass => panic!("expected a violation"),
+        }
+    }
+
+    #[test]
+    fn a_call_its_client_gave_up_on_is_reported_with_the_locks_its_shim_still_held() {
+        let h = history(vec![call(Op::Shutdown, "c", 0, 3_000_000_000).timed_out()]).stuck(vec![
+            stuck_task(
+                "the exit watcher of c",
+                Some(Waiting::Other {
+                    on: "room in the exit channel of".into(),
+                    container: "c".into(),
+                }),
+                vec![lock("service", "lock", "c")],
+            ),
+        ]);
+        match NoCallHangs.check(&h) {
+            Verdict::Violation { explanation, .. } => assert!(
+                explanation.ends_with("(bound 10.000000s): when the run ended, in its shim the exit watcher of c holds the service lock (lock) and waits for room in the exit channel of c"),
+                "{explanation}"
+            ),
+            Verdict::Pass => panic!("expected a violation"),
+        }
     }
 
     #[test]

@@ -13,8 +13,12 @@ use crate::property::{Property, Verdict};
 /// when the run ends.
 ///
 /// A Shutdown answered while a Create or a Delete on the same shim was in flight is not
-/// judged: what the shim held at that moment is not known from the outside. Nor is a
-/// closed connection once a fault crashed the shim.
+/// judged: what the shim held at that moment is not known from the outside. Nor is one
+/// answered after a successful Create and a successful Delete of one container
+/// overlapped, until that container's next change: either may have taken effect last
+/// (the reference shim's Delete removes the map entry by id after its process is gone,
+/// which may be the entry a Create made in between). Nor is a closed connection once a
+/// fault crashed the shim.
 ///
 /// Contract: containerd.md, "The reference shim contract": Shutdown is a successful
 /// no-op while any container remains; otherwise the shim exits. containerd calls
@@ -42,6 +46,39 @@ pub(crate) fn held_at(h: &History, sandbox: &str, t_ns: u64) -> BTreeSet<String>
         }
     }
     held
+}
+
+/// The windows `[start, end]` in which what a shim holds is unknown: for each container,
+/// from the later return of a successful Create and a successful Delete of it that
+/// overlapped to just before its next successful Create or Delete returned. `calls` are
+/// the shim's calls.
+pub(crate) fn unknown_windows(h: &History, calls: &[usize]) -> Vec<(u64, u64)> {
+    let mut by_container: BTreeMap<&str, Vec<&Call>> = BTreeMap::new();
+    for &i in calls {
+        let c = &h.calls[i];
+        if matches!(c.op, Op::Create | Op::Delete) && c.reply().is_some() {
+            by_container.entry(&c.container).or_default().push(c);
+        }
+    }
+    let mut windows = Vec::new();
+    for changes in by_container.values() {
+        for a in changes.iter().filter(|c| c.op == Op::Create) {
+            for b in changes.iter().filter(|c| c.op == Op::Delete) {
+                if a.invoked_ns > b.end_ns() || b.invoked_ns > a.end_ns() {
+                    continue;
+                }
+                let start = a.end_ns().max(b.end_ns());
+                let end = changes
+                    .iter()
+                    .map(|c| c.end_ns())
+                    .filter(|&r| r > start)
+                    .min()
+                    .map_or(u64::MAX, |r| r - 1);
+                windows.push((start, end));
+            }
+        }
+    }
+    windows
 }
 
 /// The violation shown by Shutdown `i`, answered while its shim held a container, and
@@ -112,6 +149,8 @@ struct Shim<'h> {
     holds: Vec<bool>,
     /// Every Create and Delete, as intervals.
     creates_and_deletes: Intervals,
+    /// When what the shim holds is unknown ([`unknown_windows`]).
+    unknown: Intervals,
     /// The invocation times of every Shutdown, ascending.
     shutdowns: Vec<u64>,
     /// The latest invocation of a successful Create.
@@ -158,6 +197,7 @@ impl<'h> Shim<'h> {
             changed: changes.iter().map(|&(returned, _)| returned).collect(),
             holds,
             creates_and_deletes: Intervals::new(creates_and_deletes),
+            unknown: Intervals::new(unknown_windows(h, calls)),
             shutdowns,
             last_create: calls
                 .iter()
@@ -185,6 +225,7 @@ impl<'h> Shim<'h> {
                     .reach_of_starts_by(t)
                     .is_none_or(|end| end <= t)
             })
+            .filter(|&(_, t)| !self.unknown.meets(t, t))
             .collect();
         // A call that found the shim gone after a Shutdown at `t`, before the next one;
         // once a fault crashed the shim, a closed connection is the crash's doing.
@@ -248,6 +289,34 @@ mod tests {
             },
             ..h
         }
+    }
+
+    #[test]
+    fn a_shutdown_after_a_create_and_a_delete_of_one_id_overlapped_is_not_judged() {
+        // The Delete was invoked first; the Create, blocked behind it, answered at the
+        // same instant: either took effect last, so the shim may hold nothing.
+        let h = |create_invoked| {
+            gone(history(vec![
+                call(Op::Create, "a", 0, 10),
+                call(Op::Wait, "a", 15, 60).closed(),
+                call(Op::Delete, "a", 20, 40),
+                call(Op::Create, "a", create_invoked, 40),
+                call(Op::Shutdown, "a", 50, 55),
+            ]))
+        };
+        assert!(ShutdownWaitsForTheLastContainer.check(&h(21)).is_pass());
+        // A Create invoked after the Delete returned made the shim hold it.
+        let after = gone(history(vec![
+            call(Op::Create, "a", 0, 10),
+            call(Op::Wait, "a", 15, 60).closed(),
+            call(Op::Delete, "a", 20, 40),
+            call(Op::Create, "a", 41, 45),
+            call(Op::Shutdown, "a", 50, 55),
+        ]));
+        assert_eq!(
+            evidence(ShutdownWaitsForTheLastContainer.check(&after)).0,
+            vec![4, 1]
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ impl Property for StartEventPrecedesItsExit {
         let mut starts: BTreeMap<&str, Vec<(u64, usize)>> = BTreeMap::new();
         for (i, c) in h.calls.iter().enumerate() {
             if c.op == Op::Start && c.reply().is_some() {
-                starts.entry(&c.container).or_default().push((c.invoked_ns, i));
+                starts
+                    .entry(&c.container)
+                    .or_default()
+                    .push((c.invoked_ns, i));
             }
         }
         starts.values_mut().for_each(|v| v.sort_unstable());

@@ -12,7 +12,8 @@ use crate::property::{Property, Verdict};
 ///   after the Delete of its last container and Shutdown), no VM running, no guest
 ///   container, no rootfs or volume mounted.
 ///
-/// A hang is named by the calls still pending; a leak by what was left, per owner.
+/// A hang is named by the calls still pending and, when the run recorded it, by what
+/// blocked each ([`History::blocked`]); a leak by what was left, per owner.
 ///
 /// Contract: shim v2 Delete removes the container and Shutdown ends a shim with no
 /// container left (containerd.md, "The reference shim contract"); containerd removes a
@@ -44,13 +45,15 @@ impl Property for TeardownLeavesNothing {
             .collect();
         if !pending.is_empty() {
             let named: Vec<String> = pending.iter().take(5).map(|&i| h.describe(i)).collect();
+            let blocked = h.blocked_calls(&pending[..pending.len().min(5)]);
             return Verdict::violation(
                 format!(
-                    "{} call(s) still pending when the run ended, {} after the faults were healed: {}{}",
+                    "{} call(s) still pending when the run ended, {} after the faults were healed: {}{}{}",
                     pending.len(),
                     crate::fmt_ns(h.ended_ns.saturating_sub(from_ns)),
                     named.join("; "),
-                    if pending.len() > 5 { "; ..." } else { "" }
+                    if pending.len() > 5 { "; ..." } else { "" },
+                    if blocked.is_empty() { String::new() } else { format!(". Blocked: {blocked}") }
                 ),
                 pending.into_iter().take(20).collect(),
             );
@@ -119,7 +122,7 @@ fn leftovers(h: &History) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::testing::*;
-    use crate::FinalState;
+    use crate::{FinalState, Waiting};
 
     #[test]
     fn a_run_without_a_liveness_phase_is_not_judged() {
@@ -152,6 +155,67 @@ mod tests {
                     "{explanation}"
                 );
             }
+            Verdict::Pass => panic!("expected a violation"),
+        }
+    }
+
+    #[test]
+    fn each_pending_call_is_reported_with_the_chain_that_blocks_it() {
+        let h = history(vec![
+            call(Op::Wait, "c", 10, 0).pending(),
+            call(Op::Delete, "d", 600, 0).pending(),
+        ])
+        .liveness_from(500)
+        .stuck(vec![
+            stuck_task(
+                "Wait c",
+                Some(Waiting::Task {
+                    task: "the exit watcher of c".into(),
+                }),
+                vec![],
+            ),
+            stuck_task(
+                "the exit watcher of c",
+                Some(Waiting::Agent {
+                    method: "wait_process".into(),
+                }),
+                vec![],
+            ),
+            stuck_task(
+                "Delete d",
+                Some(Waiting::Lock(lock("containers", "write", "d"))),
+                vec![],
+            ),
+            stuck_task(
+                "Create e",
+                Some(Waiting::Agent {
+                    method: "create_container".into(),
+                }),
+                vec![
+                    lock("containers", "write", "e"),
+                    lock("inner", "write", "e"),
+                ],
+            ),
+        ]);
+        match TeardownLeavesNothing.check(&h) {
+            Verdict::Violation { explanation, .. } => assert!(
+                explanation.ends_with(". Blocked: Wait c (pending 0.999999s) waits for the exit watcher of c, which waits for the agent's answer to wait_process; Delete d (pending 0.999999s) waits for the containers lock (write) held by Create e, which waits for the agent's answer to create_container"),
+                "{explanation}"
+            ),
+            Verdict::Pass => panic!("expected a violation"),
+        }
+    }
+
+    #[test]
+    fn a_pending_call_no_task_serves_is_named_as_such() {
+        let h = history(vec![call(Op::Create, "c", 600, 0).pending()])
+            .liveness_from(500)
+            .stuck(vec![]);
+        match TeardownLeavesNothing.check(&h) {
+            Verdict::Violation { explanation, .. } => assert!(
+                explanation.ends_with("Blocked: Create c (pending 0.999999s): no task of its shim works on it (the request or its answer was lost, or the shim is gone)"),
+                "{explanation}"
+            ),
             Verdict::Pass => panic!("expected a violation"),
         }
     }

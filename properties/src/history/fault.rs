@@ -33,11 +33,14 @@ pub enum FaultKind {
     VmBoot,
     /// The next OCI hook the pod's runtime runs takes much longer.
     HookSlow,
+    /// A link (containerd <-> a shim, or a shim <-> its agent) loses every message until
+    /// healed.
+    LinkPartition,
 }
 
 impl FaultKind {
     /// Every kind, in report order.
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 11] = [
         FaultKind::VmCrash,
         FaultKind::ShimCrash,
         FaultKind::ProcessExit,
@@ -48,6 +51,7 @@ impl FaultKind {
         FaultKind::HookError,
         FaultKind::VmBoot,
         FaultKind::HookSlow,
+        FaultKind::LinkPartition,
     ];
 
     /// The kind's name, as `--fault` takes it.
@@ -63,6 +67,7 @@ impl FaultKind {
             FaultKind::HookError => "hook-error",
             FaultKind::VmBoot => "vm-boot",
             FaultKind::HookSlow => "hook-slow",
+            FaultKind::LinkPartition => "link-partition",
         }
     }
 

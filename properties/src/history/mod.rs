@@ -8,6 +8,7 @@ mod fault;
 mod final_state;
 mod op;
 mod outcome;
+mod stuck;
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,7 @@ pub use fault::{Fault, FaultKind};
 pub use final_state::FinalState;
 pub use op::{Op, TaskStatus};
 pub use outcome::{Code, Failure, Outcome, Reply};
+pub use stuck::{Lock, StuckTask, Waiting};
 
 /// One run's history. Call and event indices (positions in `calls` and `events`) are
 /// how verdicts point at evidence. Built by a recorder, or by struct literal
@@ -42,6 +44,10 @@ pub struct History {
     /// The message of a panic that ended the run early (the history then holds what
     /// happened before it).
     pub panic: Option<String>,
+    /// The shims' tasks still blocked when the run ended, and on what; None when the run
+    /// did not record them (the world records them for a run whose hang a property
+    /// reports). [`History::blocked`] reads them.
+    pub stuck: Option<Vec<StuckTask>>,
 }
 
 impl History {
@@ -158,9 +164,10 @@ impl History {
     }
 
     /// Whether a call on `sandbox` spanning `[from_ns, to_ns]` may have been held up by a
-    /// fault that delays rather than fails: an agent stall or a held link of that
-    /// sandbox applied by `to_ns` and not yet healed at `from_ns` (faults heal when the
-    /// liveness phase begins). The index of the first such fault.
+    /// fault that delays it until the heal, or loses its messages: an agent stall, a held
+    /// link or a partitioned link of that sandbox applied by `to_ns` and not yet healed
+    /// at `from_ns` (faults heal when the liveness phase begins). The index of the first
+    /// such fault.
     ///
     /// ```
     /// # use properties::{Fault, FaultKind, History, Event};
@@ -176,8 +183,10 @@ impl History {
         let healed_ns = self.liveness_from_ns.unwrap_or(u64::MAX);
         self.faults()
             .find(|(_, f)| {
-                matches!(f.kind, FaultKind::AgentStall | FaultKind::LinkHold)
-                    && f.sandbox == sandbox
+                matches!(
+                    f.kind,
+                    FaultKind::AgentStall | FaultKind::LinkHold | FaultKind::LinkPartition
+                ) && f.sandbox == sandbox
                     && f.at_ns <= to_ns
                     && from_ns <= healed_ns
             })

@@ -97,6 +97,17 @@ pub enum Outcome {
     Pending,
 }
 
+impl Outcome {
+    /// Whether the shim's answer never reached the caller: the call is pending, its
+    /// connection closed, or the client gave up. What the shim did with it is unknown.
+    pub fn is_unanswered(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Pending | Outcome::Err(Failure::Closed | Failure::Timeout)
+        )
+    }
+}
+
 /// `ok: <reply>` (just `ok` for an answer whose fields are all at their defaults, as
 /// Kill's and Shutdown's), the [`Failure`], or `pending`.
 impl fmt::Display for Outcome {

@@ -7,4 +7,4 @@ pub mod types;
 
 pub use container_manager::ContainerManager;
 pub use error::Error;
-pub use ports::RuntimePorts;
+pub use ports::{ProcessPort, RuntimePorts};

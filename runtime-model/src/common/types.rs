@@ -148,6 +148,24 @@ pub enum TaskRequest {
     ConnectContainer(ContainerProcess),
 }
 
+impl TaskRequest {
+    /// The container the request is about.
+    pub fn container_id(&self) -> &str {
+        match self {
+            TaskRequest::CreateContainer(c) => &c.container_id,
+            TaskRequest::KillProcess(k) => &k.process.container_id,
+            TaskRequest::ShutdownContainer(s) => &s.container_id,
+            TaskRequest::DeleteProcess(p)
+            | TaskRequest::WaitProcess(p)
+            | TaskRequest::StartProcess(p)
+            | TaskRequest::StateProcess(p)
+            | TaskRequest::PauseContainer(p)
+            | TaskRequest::ResumeContainer(p)
+            | TaskRequest::ConnectContainer(p) => &p.container_id,
+        }
+    }
+}
+
 /// `TaskResponse`, one variant per [`TaskRequest`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TaskResponse {

@@ -4,14 +4,13 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use tokio::sync::{mpsc, Mutex, RwLock};
-use tracing::error;
+use tracing::{error, Instrument};
 
-use crate::common::types::{
-    ConnectPids, Pid, ShimExit, TaskEvent, TaskRequest, TaskResponse,
-};
+use crate::common::types::{ConnectPids, Pid, ShimExit, TaskEvent, TaskRequest, TaskResponse};
 use crate::common::{ContainerManager, RuntimePorts};
 use crate::profile::{LifecycleEvents, Profile, ShutdownRule, Waiters};
 use crate::service::task_service::{error_status, TaskHandler};
+use crate::sync::held::{acquire, task_span, Held};
 use crate::virt_container::{VirtContainerManager, VirtSandbox};
 
 /// `RuntimeInstance{sandbox, container_manager}`.
@@ -69,7 +68,7 @@ impl RuntimeHandlerManager {
             p.hypervisor.clone(),
             p.hooks.clone(),
             inner.msg_sender.clone(),
-            p.resources.clone(),
+            p,
             self.profile,
         ));
         let container_manager = Arc::new(VirtContainerManager::new(
@@ -116,19 +115,26 @@ impl RuntimeHandlerManager {
     fn spawn_waiter(instance: &RuntimeInstance, container_id: String, pid: Pid) {
         let sandbox = instance.sandbox.clone();
         let cm: Arc<dyn ContainerManager> = instance.container_manager.clone();
-        tokio::spawn(sandbox.wait_process(cm, container_id, pid));
+        let task = task_span("waiter", "", &container_id);
+        tokio::spawn(sandbox.wait_process(cm, container_id, pid).instrument(task));
     }
 
     /// Go: `s.mu` for the whole of every request but Wait, which takes it only for its
     /// lookup (`service.go:1085-1087`).
-    async fn service_guard(&self, req: &TaskRequest) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    async fn service_guard(
+        &self,
+        req: &TaskRequest,
+    ) -> Option<Held<tokio::sync::OwnedMutexGuard<()>>> {
+        let container = req.container_id();
         match (&self.service_mutex, req) {
             (None, _) => None,
             (Some(m), TaskRequest::WaitProcess(_)) => {
-                drop(m.lock().await);
+                drop(acquire(m.lock(), "service", "lock", container).await);
                 None
             }
-            (Some(m), _) => Some(m.clone().lock_owned().await),
+            (Some(m), _) => {
+                Some(acquire(m.clone().lock_owned(), "service", "lock", container).await)
+            }
         }
     }
 
@@ -264,7 +270,9 @@ impl RuntimeHandlerManager {
                 // Go `service.go:485-487`: held so the start events are queued before any
                 // exit event.
                 let _event_send = match self.profile.lifecycle_events {
-                    LifecycleEvents::GoEventSendMu => Some(cm.event_send_mu.clone().lock_owned().await),
+                    LifecycleEvents::GoEventSendMu => {
+                        Some(cm.event_send_mu.clone().lock_owned().await)
+                    }
                     _ => None,
                 };
                 if self.profile.rescan_network_before_start {

@@ -27,6 +27,8 @@ use crate::common::types::{
 };
 use crate::common::Error;
 use crate::profile::{ErrorMapping, UnsetExitTime};
+use crate::sync::held::task_span;
+use tracing::Instrument;
 
 /// The ttrpc service name of the shim v2 Task API.
 pub const TASK_SERVICE: &str = "containerd.task.v3.Task";
@@ -71,15 +73,16 @@ impl TaskService {
             Ok(r) => r,
             Err(status) => return reply_status(status),
         };
+        let task = task_span("request", &req.method, task_req.container_id());
+        let handling = self.handler.handler_task_message(task_req).instrument(task);
         let result = if req.timeout_nano > 0 {
             let deadline = Duration::from_nanos(req.timeout_nano as u64);
-            match crate::sync::timeout(deadline, self.handler.handler_task_message(task_req)).await
-            {
+            match crate::sync::timeout(deadline, handling).await {
                 Some(r) => r,
                 None => return reply_status(ttrpc::get_status(Code::DEADLINE_EXCEEDED, "timeout")),
             }
         } else {
-            self.handler.handler_task_message(task_req).await
+            handling.await
         };
         match result {
             Ok(resp) => {

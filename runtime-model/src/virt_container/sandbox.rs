@@ -8,11 +8,12 @@ use tracing::{error, info, warn};
 
 use crate::agent::{Agent, CreateSandboxRequest};
 use crate::common::types::{ContainerProcess, Pid, TaskEvent, TaskExit};
-use crate::common::ContainerManager;
+use crate::common::{ContainerManager, ProcessPort, RuntimePorts};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::{Hypervisor, START_VM_TIMEOUT_MS};
 use crate::profile::Profile;
 use crate::resource::ResourceManager;
+use crate::virt_container::health_check::HealthCheck;
 
 /// `SandboxState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub struct VirtSandbox {
     pub agent: Arc<dyn Agent>,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub hooks: Arc<dyn HookRunner>,
-    /// TaskExit events to containerd (`msg_sender` upstream).
+    /// Events to containerd (`msg_sender` upstream).
     pub msg_sender: mpsc::Sender<TaskEvent>,
     /// The sandbox's host resources, released by `shutdown`'s cleanup.
     pub resources: Arc<ResourceManager>,
@@ -36,6 +37,10 @@ pub struct VirtSandbox {
     /// `profile.cleanup_once`).
     cleaned: Mutex<bool>,
     profile: Profile,
+    /// The shim process, which the health monitor ends.
+    pub process: Arc<dyn ProcessPort>,
+    /// The health monitor, started with the sandbox when the profile has one.
+    pub monitor: Option<HealthCheck>,
 }
 
 impl VirtSandbox {
@@ -45,7 +50,7 @@ impl VirtSandbox {
         hypervisor: Arc<dyn Hypervisor>,
         hooks: Arc<dyn HookRunner>,
         msg_sender: mpsc::Sender<TaskEvent>,
-        resources: Arc<ResourceManager>,
+        ports: &RuntimePorts,
         profile: Profile,
     ) -> VirtSandbox {
         VirtSandbox {
@@ -55,15 +60,17 @@ impl VirtSandbox {
             hypervisor,
             hooks,
             msg_sender,
-            resources,
+            resources: ports.resources.clone(),
             cleaned: Mutex::new(false),
             profile,
+            process: ports.process.clone(),
+            monitor: profile.health_monitor.then(HealthCheck::default),
         }
     }
 
     /// prepare_vm -> (resources) -> start_vm(10 s) -> hooks -> agent.start(addr) ->
-    /// create_sandbox -> Running. (set_policy, the OOM watcher and the health monitor are
-    /// not modelled.)
+    /// create_sandbox -> Running -> the health monitor, when the profile has one
+    /// (`sandbox.rs:735`). (set_policy and the OOM watcher are not modelled.)
     pub async fn start(&self) -> Result<()> {
         let mut state = self.state.write().await;
         if *state != SandboxState::Init {
@@ -95,6 +102,9 @@ impl VirtSandbox {
             .await
             .context("create sandbox")?;
         *state = SandboxState::Running;
+        if let Some(monitor) = &self.monitor {
+            monitor.start(&self.sid, self.agent.clone(), self.process.clone());
+        }
         info!(sid = %self.sid, "sandbox started");
         Ok(())
     }
@@ -161,10 +171,14 @@ impl VirtSandbox {
         Ok(())
     }
 
-    /// `VirtSandbox::shutdown` (3.24.0 `sandbox.rs:827-847`): stop, cleanup, agent stop.
+    /// `VirtSandbox::shutdown` (3.24.0 `sandbox.rs:827-847`): stop, cleanup, stop the
+    /// monitor, agent stop.
     pub async fn shutdown(&self) -> Result<()> {
         self.stop().await.context("stop")?;
         self.cleanup().await.context("do the clean up")?;
+        if let Some(monitor) = &self.monitor {
+            monitor.stop().await;
+        }
         self.agent.stop().await;
         Ok(())
     }

@@ -25,8 +25,8 @@ use containerd_shim_protos::api::{self, Empty};
 use containerd_shim_protos::events::task::{
     TaskCreate, TaskDelete, TaskExit as TaskExitEvent, TaskStart,
 };
-use containerd_shim_protos::shim::event::Envelope;
 use containerd_shim_protos::protobuf::{self, well_known_types::timestamp::Timestamp, Message};
+use containerd_shim_protos::shim::event::Envelope;
 use containerd_shim_protos::ttrpc;
 use rand::seq::SliceRandom;
 use tracing::{error, warn};

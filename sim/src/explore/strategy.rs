@@ -322,6 +322,7 @@ fn fault_draw(shape: Shape, swarm: &Swarm) -> impl Strategy<Value = FaultDraw> {
                     FaultKind::AgentStall => Fault::AgentStall { pod, call },
                     FaultKind::AgentClose => Fault::AgentClose { pod },
                     FaultKind::LinkHold => Fault::LinkHold { pod, link },
+                    FaultKind::LinkPartition => Fault::LinkPartition { pod, link },
                     FaultKind::HookError => Fault::HookError { pod },
                     FaultKind::HookSlow => Fault::HookSlow { pod, delay_ms },
                     FaultKind::VmBoot => Fault::VmBoot {

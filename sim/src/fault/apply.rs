@@ -1,6 +1,6 @@
 //! The world's fault methods, in the style of turmoil's `crash` / `hold` / `release`:
-//! each applies one [`Fault`] through madsim's node controls or the world's gates, and
-//! records it in the history.
+//! each applies one [`Fault`] through madsim's node and network controls or the world's
+//! gates, and records it in the history.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use super::{Fault, Link};
 use crate::agent::Armed;
 use crate::explore::case::Target;
 use crate::shim::Shim;
-use crate::world::World;
+use crate::world::{World, CONTAINERD_NODE};
 
 impl World {
     /// Applies `fault` now. A fault on a pod the world does not have, or on a VM or shim
@@ -55,6 +55,7 @@ impl World {
             Fault::AgentClose { .. } if self.profile.program == Program::RuncV2 => {}
             Fault::AgentClose { .. } => shim.agent.close().await,
             Fault::LinkHold { pod, link } => self.hold(link, pod),
+            Fault::LinkPartition { pod, link } => self.partition(link, pod),
             Fault::HookError { .. } => shim.hooks.fail_next(),
             Fault::HookSlow { delay_ms, .. } => shim
                 .hooks
@@ -111,7 +112,29 @@ impl World {
         self.controls.hold(link, pod);
     }
 
-    /// Heals every fault that can heal: held links deliver, stalled agent calls go on.
+    /// Loses every message on pod `pod`'s `link` until [`World::heal`], through madsim's
+    /// link clogging between the two nodes: containerd's and the shim's, or the shim's and
+    /// its running VM's. The reference shim has no shim <-> agent link (runc runs per
+    /// command and the kernel reports exits), so there that partition does nothing; so
+    /// does one of a VM not running.
+    pub fn partition(&self, link: Link, pod: u8) {
+        let Some(shim) = self.shim(pod) else {
+            return;
+        };
+        let peer = match link {
+            Link::ContainerdShim => {
+                Some(Handle::current().get_node(CONTAINERD_NODE).map(|n| n.id()))
+            }
+            Link::ShimAgent if self.profile.program == Program::RuncV2 => None,
+            Link::ShimAgent => Some(shim.vmm.node()),
+        };
+        if let Some(Some(peer)) = peer {
+            self.controls.partition(shim.node, peer);
+        }
+    }
+
+    /// Heals every fault that can heal: held links deliver, partitioned links carry
+    /// messages again, stalled agent calls go on.
     /// (A crashed VM or shim stays dead, as it would.)
     pub fn heal(&self) {
         self.controls.heal();

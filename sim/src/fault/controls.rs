@@ -1,8 +1,12 @@
 //! The world's fault controls that live in its plumbing: gates that hold a link's
-//! messages, and the heal signal a stalled agent call waits for.
+//! messages, the partitions madsim's network loses a link's messages on, and the heal
+//! signal a stalled agent call waits for.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+
+use madsim::net::NetSim;
+use madsim::task::NodeId;
 
 use super::Link;
 use crate::net::rpc::Liveness;
@@ -30,9 +34,11 @@ impl Gate {
     }
 }
 
-/// Every gate of the world, and whether the faults were healed.
+/// Every gate of the world, the node pairs partitioned, and whether the faults were
+/// healed.
 pub struct Controls {
     gates: Mutex<BTreeMap<(Link, u8), Gate>>,
+    partitions: Mutex<Vec<(NodeId, NodeId)>>,
     healed: Liveness,
 }
 
@@ -40,6 +46,7 @@ impl Default for Controls {
     fn default() -> Controls {
         Controls {
             gates: Mutex::new(BTreeMap::new()),
+            partitions: Mutex::new(Vec::new()),
             healed: Liveness::new(false),
         }
     }
@@ -61,11 +68,30 @@ impl Controls {
         self.gate(link, pod).set(false);
     }
 
-    /// Opens every gate, lets every stalled call go on, and disarms every agent fault not
+    /// Partitions nodes `a` and `b` until [`Controls::heal`]: madsim's network clogs the
+    /// link both ways, and a message sent on a clogged link is dropped at the send (the
+    /// sender is not told), so every message between them is lost, not delayed.
+    pub fn partition(&self, a: NodeId, b: NodeId) {
+        let net = NetSim::current();
+        net.clog_link(a, b);
+        net.clog_link(b, a);
+        self.partitions.lock().unwrap().push((a, b));
+    }
+
+    /// Opens every gate, ends every partition (messages sent from then on arrive; those
+    /// lost stay lost), lets every stalled call go on, and disarms every agent fault not
     /// yet triggered.
     pub fn heal(&self) {
         for gate in self.gates.lock().unwrap().values() {
             gate.set(true);
+        }
+        let partitions = std::mem::take(&mut *self.partitions.lock().unwrap());
+        if !partitions.is_empty() {
+            let net = NetSim::current();
+            for (a, b) in partitions {
+                net.unclog_link(a, b);
+                net.unclog_link(b, a);
+            }
         }
         self.healed.set(true);
     }

@@ -43,7 +43,7 @@ impl AgentCall {
     }
 }
 
-/// The links a fault can hold: each carries one pod's messages one way and the other.
+/// The links a fault can hold or partition: each carries one pod's messages one way and the other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Link {
@@ -82,6 +82,8 @@ pub enum Fault {
     AgentClose { pod: u8 },
     /// The pod's `link` holds every message until healed.
     LinkHold { pod: u8, link: Link },
+    /// The pod's `link` loses every message until healed.
+    LinkPartition { pod: u8, link: Link },
     /// The next OCI hook the pod's runtime runs (createContainer, poststart, poststop)
     /// fails.
     HookError { pod: u8 },
@@ -103,6 +105,7 @@ impl Fault {
             Fault::AgentStall { .. } => FaultKind::AgentStall,
             Fault::AgentClose { .. } => FaultKind::AgentClose,
             Fault::LinkHold { .. } => FaultKind::LinkHold,
+            Fault::LinkPartition { .. } => FaultKind::LinkPartition,
             Fault::HookError { .. } => FaultKind::HookError,
             Fault::VmBoot { .. } => FaultKind::VmBoot,
             Fault::HookSlow { .. } => FaultKind::HookSlow,
@@ -121,7 +124,8 @@ impl Fault {
             | Fault::HookError { pod }
             | Fault::VmBoot { pod, .. }
             | Fault::HookSlow { pod, .. }
-            | Fault::LinkHold { pod, .. } => pod,
+            | Fault::LinkHold { pod, .. }
+            | Fault::LinkPartition { pod, .. } => pod,
         }
     }
 
@@ -140,7 +144,9 @@ impl Fault {
             Fault::AgentError { call, .. } | Fault::AgentStall { call, .. } => {
                 (None, call.name().to_string())
             }
-            Fault::LinkHold { link, .. } => (None, link.name().to_string()),
+            Fault::LinkHold { link, .. } | Fault::LinkPartition { link, .. } => {
+                (None, link.name().to_string())
+            }
             Fault::HookSlow { delay_ms, .. } => (None, format!("{delay_ms} ms late")),
             Fault::VmBoot {
                 delay_ms, fails, ..
@@ -223,5 +229,13 @@ mod tests {
             link: Link::ShimAgent,
         };
         assert_eq!(hold.to_string(), "link-hold pod1 (shim-agent)");
+        let partition = Fault::LinkPartition {
+            pod: 2,
+            link: Link::ContainerdShim,
+        };
+        assert_eq!(
+            partition.to_string(),
+            "link-partition pod2 (containerd-shim)"
+        );
     }
 }

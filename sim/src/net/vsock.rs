@@ -18,7 +18,7 @@ use containerd_shim_protos::ttrpc::{self, Code};
 use runtime_model::agent::{
     Agent, CheckRequest, ContainerID, CreateContainerRequest, CreateSandboxRequest,
     HealthCheckResponse, RemoveContainerRequest, SignalProcessRequest, WaitProcessRequest,
-    WaitProcessResponse, DEFAULT_REQUEST_TIMEOUT_MS,
+    WaitProcessResponse, DEFAULT_REQUEST_TIMEOUT_MS, HEALTH_CHECK_REQUEST_TIMEOUT_MS,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -167,6 +167,7 @@ impl AgentClient {
     async fn exchange(&self, req: AgentRequest) -> Result<AgentReply> {
         let deadline = match req {
             AgentRequest::WaitProcess(_) => None,
+            AgentRequest::Check(_) => Some(Duration::from_millis(HEALTH_CHECK_REQUEST_TIMEOUT_MS)),
             _ => Some(Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS)),
         };
         let conn = self

@@ -25,7 +25,9 @@ const CONTAINERD: &str = "containerd";
 /// The node a fault hit: the VM for what happens in the guest, else the shim.
 fn fault_node(f: &Fault) -> String {
     match f.kind {
-        FaultKind::ShimCrash | FaultKind::LinkHold => format!("shim-{}", f.sandbox),
+        FaultKind::ShimCrash | FaultKind::LinkHold | FaultKind::LinkPartition => {
+            format!("shim-{}", f.sandbox)
+        }
         _ => format!("vm-{}", f.sandbox),
     }
 }
@@ -133,22 +135,29 @@ pub fn trace_events(history: &History, marks: &[Mark], evidence: &Evidence, abou
                 fields,
             } => {
                 let field = |k: &str| fields.get(k).map_or("", String::as_str);
-                let (track, name) = if *kind == "lock_hold" {
-                    // The map and the service mutex are one per shim, `inner` one per
-                    // container.
-                    let of = match field("lock") {
-                        "inner" => format!(" of {}", field("container")),
-                        _ => String::new(),
-                    };
-                    (
+                // The map and the service mutex are one per shim, `inner` one per
+                // container.
+                let of = match field("lock") {
+                    "inner" => format!(" of {}", field("container")),
+                    _ => String::new(),
+                };
+                let (track, name) = match *kind {
+                    "lock_hold" => (
                         format!("lock {}{of}", field("lock")),
                         format!("{} {} {}", field("mode"), field("lock"), field("container")),
-                    )
-                } else {
-                    (
+                    ),
+                    "lock_wait" => (
+                        format!("waits for lock {}{of}", field("lock")),
+                        format!("{} {} {}", field("mode"), field("lock"), field("container")),
+                    ),
+                    "wait" => (
+                        "waits".to_string(),
+                        format!("{} {}", field("on"), field("container")),
+                    ),
+                    _ => (
                         "agent rpc".to_string(),
                         format!("{} {}", field("method"), field("container")),
-                    )
+                    ),
                 };
                 Item {
                     node: node.clone(),

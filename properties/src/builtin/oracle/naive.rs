@@ -11,7 +11,7 @@ use crate::builtin::shutdown_waits_for_the_last_container::{
     gone_while_holding, held_at, outlived,
 };
 use crate::builtin::status_transitions_are_legal::{reported_phase, went_backwards};
-use crate::history::{Failure, History, Op, Outcome};
+use crate::history::{Call, Failure, History, Op, Outcome};
 use crate::property::Verdict;
 
 pub fn status_transitions_are_legal(h: &History) -> Verdict {
@@ -131,7 +131,7 @@ pub fn exit_event_follows_a_start(h: &History) -> Verdict {
         }
         let started = h.calls_for(&exit.container).any(|(_, c)| {
             c.op == Op::Start
-                && c.reply().is_some()
+                && (c.reply().is_some() || c.result.is_unanswered())
                 && c.end_ns() >= incarnation
                 && c.invoked_ns <= exit.at_ns
         });
@@ -140,6 +140,33 @@ pub fn exit_event_follows_a_start(h: &History) -> Verdict {
         }
     }
     Verdict::Pass
+}
+
+/// Whether, at `t`, some container of `sandbox` had a successful Create and a successful
+/// Delete that overlapped, both returned by `t`, and no successful Create or Delete of
+/// it returned after them and by `t`.
+fn unknown_at(h: &History, sandbox: &str, t: u64) -> bool {
+    let ok = |c: &&Call| c.sandbox == sandbox && c.reply().is_some() && c.end_ns() <= t;
+    h.calls
+        .iter()
+        .filter(ok)
+        .filter(|a| a.op == Op::Create)
+        .any(|a| {
+            h.calls_for(&a.container)
+                .map(|(_, b)| b)
+                .filter(ok)
+                .filter(|b| b.op == Op::Delete)
+                .any(|b| {
+                    let overlap = a.invoked_ns <= b.end_ns() && b.invoked_ns <= a.end_ns();
+                    let last = a.end_ns().max(b.end_ns());
+                    overlap
+                        && !h
+                            .calls_for(&a.container)
+                            .map(|(_, c)| c)
+                            .filter(ok)
+                            .any(|c| matches!(c.op, Op::Create | Op::Delete) && c.end_ns() > last)
+                })
+        })
 }
 
 pub fn shutdown_waits_for_the_last_container(h: &History) -> Verdict {
@@ -153,7 +180,7 @@ pub fn shutdown_waits_for_the_last_container(h: &History) -> Verdict {
                 && c.invoked_ns <= t
                 && c.end_ns() > t
         });
-        if in_flight {
+        if in_flight || unknown_at(h, &s.sandbox, t) {
             continue;
         }
         let held = held_at(h, &s.sandbox, t);

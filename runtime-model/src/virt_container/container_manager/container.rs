@@ -13,7 +13,7 @@ use crate::common::types::{
     ContainerConfig, ContainerProcess, Pid, ProcessStateInfo, ProcessStatus, ProcessType,
 };
 use crate::resource::ResourceManager;
-use crate::sync::held::held;
+use crate::sync::held::acquire;
 
 /// One container: its config and the inner state behind `inner`'s lock.
 pub struct Container {
@@ -56,12 +56,7 @@ impl Container {
     /// map's, held by the caller), take the rootfs and volumes from the resource manager,
     /// then the agent's create_container; the init process is Created.
     pub async fn create(&self) -> Result<()> {
-        let inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         inner.resources.mount(&self.container_id);
         self.agent
             .create_container(CreateContainerRequest {
@@ -81,12 +76,7 @@ impl Container {
 
     /// `Container::cleanup`, after a failed create: releases what create took.
     pub async fn cleanup(&self) {
-        let inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         inner.resources.umount(&self.container_id);
     }
 
@@ -100,12 +90,7 @@ impl Container {
         ctx: ExitWatcherContext,
         refused_start_stops: bool,
     ) -> Result<()> {
-        let mut inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let mut inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         match process.process_type {
             ProcessType::Container => {
                 if !refused_start_stops {
@@ -131,17 +116,12 @@ impl Container {
     }
 
     pub async fn state_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
-        let inner = held(self.inner.read().await, "inner", "read", &self.container_id);
+        let inner = acquire(self.inner.read(), "inner", "read", &self.container_id).await;
         inner.state_process(process).await
     }
 
     pub async fn stop_process(&self, process: &ContainerProcess, any_status: bool) -> Result<()> {
-        let mut inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let mut inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         inner.stop_process(process, any_status).await
     }
 
@@ -152,12 +132,7 @@ impl Container {
         signal: u32,
         all: bool,
     ) -> Result<()> {
-        let inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         inner.signal_process(process, signal, all).await
     }
 
@@ -169,7 +144,7 @@ impl Container {
         Option<crate::sync::watch::Receiver<bool>>,
         Arc<RwLock<crate::common::types::ProcessExitStatus>>,
     )> {
-        let inner = held(self.inner.read().await, "inner", "read", &self.container_id);
+        let inner = acquire(self.inner.read(), "inner", "read", &self.container_id).await;
         match process.process_type {
             ProcessType::Container => Ok(inner.init_process.fetch_exit_watcher()),
             ProcessType::Exec => {
@@ -192,12 +167,7 @@ impl Container {
     /// `Container::pause`: if init is not Running, warn and succeed (Go: fail, with
     /// `wrong_state_fails`); else agent pause.
     pub async fn pause(&self, wrong_state_fails: bool) -> Result<()> {
-        let inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         if inner.init_process.get_status().await != ProcessStatus::Running {
             if wrong_state_fails {
                 return Err(anyhow::anyhow!(
@@ -220,12 +190,7 @@ impl Container {
     /// `Container::resume`: if init is not Paused, warn and succeed (Go: fail, with
     /// `wrong_state_fails`); else agent resume.
     pub async fn resume(&self, wrong_state_fails: bool) -> Result<()> {
-        let inner = held(
-            self.inner.write().await,
-            "inner",
-            "write",
-            &self.container_id,
-        );
+        let inner = acquire(self.inner.write(), "inner", "write", &self.container_id).await;
         if inner.init_process.get_status().await != ProcessStatus::Paused {
             if wrong_state_fails {
                 return Err(anyhow::anyhow!(

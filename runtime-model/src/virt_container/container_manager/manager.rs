@@ -27,8 +27,10 @@ use crate::common::types::{
 use crate::common::{ContainerManager, Error};
 use crate::hooks::{HookRunner, HookStage};
 use crate::hypervisor::Hypervisor;
-use crate::profile::{DeleteOrder, KillRules, MissingContainerState, PidSource, Profile, Waiters, LifecycleEvents};
-use crate::sync::held::held;
+use crate::profile::{
+    DeleteOrder, KillRules, LifecycleEvents, MissingContainerState, PidSource, Profile, Waiters,
+};
+use crate::sync::held::{acquire, waiting, waiting_for_task};
 
 pub struct VirtContainerManager {
     pub sid: String,
@@ -103,7 +105,12 @@ impl VirtContainerManager {
             let exit_ch = c.inner.read().await.init_process.exit_ch.clone();
             exit_ch
         };
-        exit_ch.put(UNKNOWN_EXIT_STATUS).await;
+        waiting(
+            exit_ch.put(UNKNOWN_EXIT_STATUS),
+            "room in the exit channel of",
+            &process.container_id,
+        )
+        .await;
     }
 
     /// `connect_container`: the pid Create answered (3.24.0: the shim's, `manager.rs:375-377`;
@@ -141,7 +148,12 @@ impl VirtContainerManager {
                 inner.init_process.exit_status.clone(),
             )
         };
-        let exit_code = exit_ch.take_and_put_back().await;
+        let exit_code = waiting(
+            exit_ch.take_and_put_back(),
+            "the exit channel of",
+            &process.container_id,
+        )
+        .await;
         let exit_time = exit_status.read().await.exit_time;
         Ok(ProcessExitStatus {
             exit_code,
@@ -170,12 +182,8 @@ impl VirtContainerManager {
         process: &ContainerProcess,
     ) -> Result<ProcessStateInfo> {
         let container_id = &process.container_id;
-        let mut containers = held(
-            self.containers.write().await,
-            "containers",
-            "write",
-            container_id,
-        );
+        let mut containers =
+            acquire(self.containers.write(), "containers", "write", container_id).await;
         let c = containers
             .remove(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -196,12 +204,7 @@ impl VirtContainerManager {
         process: &ContainerProcess,
     ) -> Result<ProcessStateInfo> {
         let container_id = &process.container_id;
-        let containers = held(
-            self.containers.read().await,
-            "containers",
-            "read",
-            container_id,
-        );
+        let containers = acquire(self.containers.read(), "containers", "read", container_id).await;
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -253,12 +256,13 @@ impl ContainerManager for VirtContainerManager {
             .run(HookStage::CreateContainer, &container.container_id)
             .await
             .context("run createContainer hooks")?;
-        let mut containers = held(
-            self.containers.write().await,
+        let mut containers = acquire(
+            self.containers.write(),
             "containers",
             "write",
             &container.container_id,
-        );
+        )
+        .await;
         if let Err(e) = container.create().await {
             container.cleanup().await;
             return Err(e);
@@ -314,12 +318,7 @@ impl ContainerManager for VirtContainerManager {
     /// gone is Ok; every other agent error is returned.
     async fn kill_process(&self, req: &KillRequest) -> Result<()> {
         let container_id = &req.process.container_id;
-        let containers = held(
-            self.containers.read().await,
-            "containers",
-            "read",
-            container_id,
-        );
+        let containers = acquire(self.containers.read(), "containers", "read", container_id).await;
         let term_signal = req.signal == SIGKILL || req.signal == SIGTERM;
         let Some(c) = containers.get(container_id) else {
             if self.profile.kill_rules == KillRules::TolerateTermSignals && term_signal {
@@ -348,12 +347,7 @@ impl ContainerManager for VirtContainerManager {
     /// poststart hooks -> pid.
     async fn start_process(&self, process: &ContainerProcess) -> Result<Pid> {
         let container_id = &process.container_id;
-        let containers = held(
-            self.containers.read().await,
-            "containers",
-            "read",
-            container_id,
-        );
+        let containers = acquire(self.containers.read(), "containers", "read", container_id).await;
         let c = containers
             .get(container_id)
             .ok_or_else(|| Error::ContainerNotFound(container_id.clone()))?;
@@ -382,12 +376,13 @@ impl ContainerManager for VirtContainerManager {
     /// `containers.read()` -> get (else ContainerNotFound, or PR #12337's synthetic
     /// Stopped) -> `c.state_process().context("state process")`.
     async fn state_process(&self, process: &ContainerProcess) -> Result<ProcessStateInfo> {
-        let containers = held(
-            self.containers.read().await,
+        let containers = acquire(
+            self.containers.read(),
             "containers",
             "read",
             &process.container_id,
-        );
+        )
+        .await;
         let Some(c) = containers.get(&process.container_id) else {
             return match self.profile.missing_container_state {
                 MissingContainerState::SandboxRunning if process.container_id == self.sid => {
@@ -420,7 +415,10 @@ impl ContainerManager for VirtContainerManager {
             c.wait_process(process).await?
         };
         match watcher {
-            Some(mut watcher) => while watcher.changed().await.is_ok() {},
+            Some(mut watcher) => {
+                let exited = async { while watcher.changed().await.is_ok() {} };
+                waiting_for_task(exited, "exit watcher", &process.container_id).await;
+            }
             None => warn!(container_id = %process.container_id, "failed to find watcher"),
         }
         let status = *status.read().await;

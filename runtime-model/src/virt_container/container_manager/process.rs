@@ -13,8 +13,9 @@ use crate::common::types::{
     ContainerProcess, Pid, ProcessExitStatus, ProcessStateInfo, ProcessStatus, TaskEvent, TaskExit,
 };
 use crate::hypervisor::Hypervisor;
-use crate::sync::held::held;
+use crate::sync::held::{acquire, task_span, waiting};
 use crate::sync::watch;
+use tracing::Instrument;
 
 /// A container's init process or one of its exec processes.
 ///
@@ -137,7 +138,8 @@ impl Process {
             exit_notifier: self.exit_watcher_tx.take(),
             ctx,
         };
-        tokio::spawn(watcher.run());
+        let task = task_span("exit watcher", "", &self.process.container_id);
+        tokio::spawn(watcher.run().instrument(task));
     }
 }
 
@@ -216,15 +218,16 @@ impl ExitWatcher {
         let stamped_before_lock = self.ctx.exit_state_atomic.then(SystemTime::now);
 
         let _service_guard = match &self.ctx.service_mutex {
-            Some(m) => Some(held(m.lock().await, "service", "lock", &container_id)),
+            Some(m) => Some(acquire(m.lock(), "service", "lock", &container_id).await),
             None => None,
         };
-        let containers = held(
-            self.ctx.containers.read().await,
+        let containers = acquire(
+            self.ctx.containers.read(),
             "containers",
             "read",
             &container_id,
-        );
+        )
+        .await;
         match containers.get(&container_id) {
             // Go: the sandbox container's exit stops the sandbox (`wait.go:70-83`).
             Some(_)
@@ -286,7 +289,12 @@ impl ExitWatcher {
         drop(containers);
         // `c.exitCh <- ret` still under `s.mu`: waits, holding it, while the slot is full
         // (a failed Start's 255 that Wait put back).
-        self.exit_ch.put(exit_code).await;
+        waiting(
+            self.exit_ch.put(exit_code),
+            "room in the exit channel of",
+            &container_id,
+        )
+        .await;
         drop(_service_guard);
         drop(self.exit_notifier);
         let exit = TaskExit {

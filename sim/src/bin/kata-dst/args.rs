@@ -182,14 +182,14 @@ pub struct GenerationArgs {
     #[arg(long)]
     pub tasks_only: bool,
     /// Inject faults (VM and shim crashes, process exits, agent errors, stalls and closed
-    /// connections, slow or failing hooks and VM boots, held links), drawn per campaign by
+    /// connections, slow or failing hooks and VM boots, held or partitioned links), drawn per campaign by
     /// a swarm that is printed with it; every case with a fault ends with a liveness
     /// phase (docs/faults.md).
     #[arg(long)]
     pub faults: bool,
     /// Only this kind of fault (repeatable; implies --faults): vm-crash, shim-crash,
     /// process-exit, agent-error, agent-stall, agent-close, link-hold, hook-error, vm-boot,
-    /// hook-slow.
+    /// hook-slow, link-partition.
     #[arg(long = "fault", value_parser = fault_kind)]
     pub fault: Vec<FaultKind>,
 }
