@@ -131,13 +131,9 @@ async fn forward(client: &Arc<TtrpcClient>, item: &Item) -> Result<(), TtrpcErro
             .map(drop);
     };
     // ttrpc sends `time.Until(deadline)`, which is negative once the deadline has passed.
-    let now = SystemTime::now();
-    let left = match context.deadline.duration_since(now) {
-        Ok(left) => crate::clock::from_madsim(left),
-        Err(_) => Duration::ZERO,
-    };
+    let until = context.deadline.duration_since(SystemTime::now());
     if context.cancelled {
-        let timeout_nano = match context.deadline.duration_since(now) {
+        let timeout_nano = match until {
             Ok(left) => left.as_nanos() as i64,
             Err(past) => -(past.duration().as_nanos() as i64),
         };
@@ -149,6 +145,7 @@ async fn forward(client: &Arc<TtrpcClient>, item: &Item) -> Result<(), TtrpcErro
         });
         return Err(TtrpcError::Canceled);
     }
+    let left = until.map_or(Duration::ZERO, crate::clock::from_madsim);
     client
         .call::<_, Empty>("Forward", &item.req, Some(left.min(GO_FORWARD_TIMEOUT)))
         .await
