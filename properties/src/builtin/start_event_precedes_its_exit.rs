@@ -1,8 +1,7 @@
 //! A started process's TaskStart is published before its TaskExit.
 
-use std::collections::BTreeMap;
-
 use crate::history::{fmt_ns, History, Lifecycle, Op};
+use crate::index::ContainerIndex;
 use crate::property::{Property, Verdict};
 
 /// When a shim publishes a TaskStart for a process, it publishes it before the process's
@@ -30,38 +29,36 @@ impl Property for StartEventPrecedesItsExit {
         "Go shim: eventSendMu holds TaskExit behind TaskStart (service.go:485-487); runc-v2: preStart/handleStarted publish an exit during Start after TaskStart"
     }
 
-    /// Reports the first TaskStart (in event order) with the first exit of its process
-    /// published before it.
     fn check(&self, h: &History) -> Verdict {
-        let mut starts: BTreeMap<&str, Vec<(u64, usize)>> = BTreeMap::new();
-        for (i, c) in h.calls.iter().enumerate() {
-            if c.op == Op::Start && c.reply().is_some() {
-                starts
-                    .entry(&c.container)
-                    .or_default()
-                    .push((c.invoked_ns, i));
-            }
-        }
-        starts.values_mut().for_each(|v| v.sort_unstable());
-        let exits: Vec<_> = h.published_exits().collect();
+        self.check_indexed(h, &ContainerIndex::new(h))
+    }
+
+    /// Reports the first TaskStart (in event order) with the first exit of its process
+    /// published before it. Only the containers with a TaskStart are looked at: a
+    /// history without one costs a pass over its events.
+    fn check_indexed<'h>(&self, h: &'h History, index: &ContainerIndex<'h>) -> Verdict {
+        let mut exits = None;
         for (s, event) in h.events.iter().enumerate() {
-            let Some(start) = event.as_lifecycle() else {
+            let Some(start) = event.as_lifecycle().filter(|e| e.event == Lifecycle::Start) else {
                 continue;
             };
-            if start.event != Lifecycle::Start {
-                continue;
-            }
-            let Some(own) = starts.get(start.container.as_str()) else {
-                continue;
-            };
-            let Some(k) = own
-                .partition_point(|&(at, _)| at <= start.at_ns)
-                .checked_sub(1)
+            // The latest successful Start of the container invoked before the TaskStart
+            // was received.
+            let Some(call) = index
+                .calls_for(&start.container)
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let c = &h.calls[i];
+                    c.op == Op::Start && c.reply().is_some() && c.invoked_ns <= start.at_ns
+                })
+                .max_by_key(|&i| h.calls[i].invoked_ns)
             else {
                 continue;
             };
-            let (invoked, call) = own[k];
+            let invoked = h.calls[call].invoked_ns;
             let published = start.published_ns.unwrap_or(start.at_ns);
+            let exits = exits.get_or_insert_with(|| h.published_exits().collect::<Vec<_>>());
             let early = exits.iter().find(|(_, e)| {
                 e.container == start.container
                     && e.exited_from_ns() >= invoked
