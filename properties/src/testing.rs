@@ -254,3 +254,15 @@ pub fn evidence(verdict: Verdict) -> (Vec<usize>, Vec<usize>) {
         Verdict::Pass => panic!("expected a violation, got a pass"),
     }
 }
+
+/// A violation's explanation.
+///
+/// # Panics
+///
+/// If the verdict is a pass, so that a test expecting a violation fails there.
+pub fn explanation(verdict: Verdict) -> String {
+    match verdict {
+        Verdict::Violation { explanation, .. } => explanation,
+        Verdict::Pass => panic!("expected a violation, got a pass"),
+    }
+}

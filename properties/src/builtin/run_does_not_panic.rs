@@ -39,11 +39,9 @@ mod tests {
         let mut h = history(vec![]);
         assert!(RunDoesNotPanic.check(&h).is_pass());
         h.panic = Some("index out of bounds".into());
-        match RunDoesNotPanic.check(&h) {
-            Verdict::Violation { explanation, .. } => {
-                assert_eq!(explanation, "the run panicked: index out of bounds")
-            }
-            Verdict::Pass => panic!("expected a violation"),
-        }
+        assert_eq!(
+            explanation(RunDoesNotPanic.check(&h)),
+            "the run panicked: index out of bounds"
+        );
     }
 }

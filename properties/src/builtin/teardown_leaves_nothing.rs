@@ -197,13 +197,8 @@ mod tests {
                 ],
             ),
         ]);
-        match TeardownLeavesNothing.check(&h) {
-            Verdict::Violation { explanation, .. } => assert!(
-                explanation.ends_with(". Blocked: Wait c (pending 0.999999s) waits for the exit watcher of c, which waits for the agent's answer to wait_process; Delete d (pending 0.999999s) waits for the containers lock (write) held by Create e, which waits for the agent's answer to create_container"),
-                "{explanation}"
-            ),
-            Verdict::Pass => panic!("expected a violation"),
-        }
+        let text = explanation(TeardownLeavesNothing.check(&h));
+        assert!(text.ends_with(". Blocked: Wait c (pending 0.999999s) waits for the exit watcher of c, which waits for the agent's answer to wait_process; Delete d (pending 0.999999s) waits for the containers lock (write) held by Create e, which waits for the agent's answer to create_container"), "{text}");
     }
 
     #[test]
@@ -211,13 +206,8 @@ mod tests {
         let h = history(vec![call(Op::Create, "c", 600, 0).pending()])
             .liveness_from(500)
             .stuck(vec![]);
-        match TeardownLeavesNothing.check(&h) {
-            Verdict::Violation { explanation, .. } => assert!(
-                explanation.ends_with("Blocked: Create c (pending 0.999999s): no task of its shim works on it (the request or its answer was lost, or the shim is gone)"),
-                "{explanation}"
-            ),
-            Verdict::Pass => panic!("expected a violation"),
-        }
+        let text = explanation(TeardownLeavesNothing.check(&h));
+        assert!(text.ends_with("Blocked: Create c (pending 0.999999s): no task of its shim works on it (the request or its answer was lost, or the shim is gone)"), "{text}");
     }
 
     #[test]
@@ -229,12 +219,6 @@ mod tests {
             guests: [("s".to_string(), ["c".to_string()].into())].into(),
             ..FinalState::default()
         };
-        match TeardownLeavesNothing.check(&h) {
-            Verdict::Violation { explanation, .. } => assert_eq!(
-                explanation,
-                "after the teardown, the run ended with tasks still listed: c, shims still running: s, guest containers left: s: c"
-            ),
-            Verdict::Pass => panic!("expected a violation"),
-        }
+        assert_eq!(explanation(TeardownLeavesNothing.check(&h)), "after the teardown, the run ended with tasks still listed: c, shims still running: s, guest containers left: s: c");
     }
 }
